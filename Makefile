@@ -1,0 +1,31 @@
+# binsynth — every target sets up its own environment on a fresh clone.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+BENCH_ARGS ?=
+DEMO_OUT ?= demo_out
+
+.PHONY: setup test demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first, pinned to the CPU wheel: anything that pulls torch later keeps it
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+demo: setup
+	$(BIN)/binsynth demo --out $(DEMO_OUT)
+
+bench: setup
+	$(BIN)/python benchmarks/bench_render.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

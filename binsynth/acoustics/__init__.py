@@ -1,0 +1,1 @@
+"""Acoustics: HRTF sets, shoebox rooms (image sources), diffuse tails and BRIRs."""

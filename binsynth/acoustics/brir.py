@@ -1,0 +1,363 @@
+"""Binaural room impulse responses, synthesised for a batch of requests at once.
+
+A BRIR (2, n_taps) — channel 0 = left ear, sample 0 = the moment the source emits — is
+
+* an **early part**: every image source (see :mod:`binsynth.acoustics.images`) that
+  arrives before the transition time, each rendered with the HRIR of *its own* arrival
+  direction in the head frame, at its exact fractional delay r / c, with 1/r spreading,
+  its octave-band wall losses and ISO 9613-1 air absorption; plus
+* a **diffuse tail** from the transition time on (:mod:`binsynth.acoustics.tail`) that
+  carries the room's octave-band decay to below -60 dB, with the set's diffuse-field
+  spectrum and interaural coherence, and the image model's expected energy, so the two
+  parts join without a step.
+
+The transition time is the later of Lindau's perceptual mixing time (20 V/S + 12 ms) and
+the latest first-order reflection, so every first-order reflection is geometric. Early
+images fade out and the tail fades in over ``FADE_S`` with power-complementary
+(cos/sin) weights. An anechoic request is the direct path alone; a request with
+``max_order`` set and ``tail=False`` is the classic image-source model of that order.
+
+Everything runs in torch on the requested device; results do not depend on how requests
+are batched (FFT sizes are chosen per request, and the tail noise is counter-based).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from binsynth.acoustics.bands import band_masks
+from binsynth.acoustics.hrtf import HRTFSet
+from binsynth.acoustics.images import enumerate_images
+from binsynth.acoustics.room import ShoeboxRoom
+from binsynth.acoustics.tail import diffuse_tail
+from binsynth.constants import SPEED_OF_SOUND_M_S
+from binsynth.dsp import coarse_fft_len
+from binsynth.errors import ConfigError, GeometryError
+from binsynth.geometry import cart_to_sph, head_axes
+
+#: Cross-fade length between the early part and the tail, seconds.
+FADE_S = 0.005
+#: The BRIR runs this many times the longest octave-band RT60 (-66 dB at its end).
+TAIL_LENGTH_RT60 = 1.1
+#: Closest a source may be to the head centre, metres (far-field HRTFs; the early buffer
+#: starts this much before the direct sound at most).
+MIN_DISTANCE_M = 0.2
+#: Image spectra computed at once in the early part (bounds its memory), complex bins.
+IMAGE_CHUNK_BINS = 1 << 22
+#: Largest transition time, seconds: beyond it image counts explode without audible gain.
+MAX_TRANSITION_S = 0.25
+
+
+@dataclass
+class BRIRRequest:
+    """One source–listener pair. Positions in the room frame, metres; angles in degrees.
+
+    room: a :class:`ShoeboxRoom`, or None for free field (direct path only).
+    seed: key of the tail's noise (scene seed and source index, typically).
+    max_order: cap on reflection order; None = every image before the transition time.
+    tail: add the diffuse tail (ignored in free field).
+    air_absorption: overrides the room's setting in free field.
+    """
+
+    room: ShoeboxRoom | None
+    listener_m: np.ndarray
+    source_m: np.ndarray
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+    seed: int = 0
+    max_order: int | None = None
+    tail: bool = True
+    air_absorption: bool = True
+
+    def __post_init__(self):
+        self.listener_m = np.asarray(self.listener_m, dtype=np.float64)
+        self.source_m = np.asarray(self.source_m, dtype=np.float64)
+        if self.room is not None:
+            self.room.check_inside(self.listener_m, "listener")
+            self.room.check_inside(self.source_m, "source")
+        dist = float(np.linalg.norm(self.source_m - self.listener_m))
+        if not dist >= MIN_DISTANCE_M:
+            raise GeometryError(f"source {dist:.3g} m from the head centre; it must be at least {MIN_DISTANCE_M} m away")
+        if self.max_order is not None and self.max_order < 0:
+            raise ConfigError(f"max_order {self.max_order}: must be >= 0")
+
+
+@dataclass
+class BRIRInfo:
+    """What was used to build one BRIR (goes into sidecars and dataset rows)."""
+
+    n_taps: int
+    fs_hz: int
+    azimuth_deg: float
+    elevation_deg: float
+    distance_m: float
+    direct_delay_s: float
+    transition_s: float | None
+    image_order: int
+    n_images: int
+    rt60_s: list[float] | None
+    rt60_target_s: float | None
+    hrtf_name: str
+    hrtf_sha256: str
+    interpolation: str
+    tail_match_db: list[float] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class BRIRSynthesizer:
+    """Builds BRIRs from one HRTF set at one sample rate on one device.
+
+    interpolation: "nearest" (the nearest measured direction) or "interp" (onset-aligned
+    blend of the three nearest, see :mod:`binsynth.acoustics.hrtf`).
+    """
+
+    def __init__(self, hrtf: HRTFSet, fs_hz: int, device: str | torch.device = "cpu", interpolation: str = "interp"):
+        if interpolation not in ("nearest", "interp"):
+            raise ConfigError(f"interpolation {interpolation!r}: expected 'nearest' or 'interp'")
+        self.hrtf = hrtf.resampled(fs_hz)
+        self.fs_hz = int(fs_hz)
+        self.device = torch.device(device)
+        self.interpolation = interpolation
+        self.lead = max(8, int(round(0.0005 * self.fs_hz)))  # aligned onsets sit here
+        self.pre = 2 * self.lead  # early buffer starts this many samples before t = 0
+        self._units = torch.as_tensor(self.hrtf.unit_vectors, dtype=torch.float32, device=self.device)
+        self._ear_delays = torch.as_tensor(self.hrtf.ear_delays_samples, dtype=torch.float64, device=self.device)
+        self._aligned = torch.as_tensor(self.hrtf.aligned_irs(self.lead), device=self.device)
+        self._spectra: dict[int, torch.Tensor] = {}
+
+    # -- per-request planning (numpy, cheap) -------------------------------------------
+    def _plan(self, req: BRIRRequest) -> dict:
+        rel = req.source_m - req.listener_m
+        dist = float(np.linalg.norm(rel))
+        az, el, _ = cart_to_sph(rel @ head_axes(req.yaw_deg, req.pitch_deg).T)
+        fs = self.fs_hz
+        room = req.room
+        transition = None
+        if room is None:
+            max_order, max_path, horizon = 0, np.inf, dist
+        else:
+            first = _first_order_paths(room, req.source_m, req.listener_m)
+            transition = float(min(max(room.mixing_time_s, first.max() / SPEED_OF_SOUND_M_S + FADE_S / 2), MAX_TRANSITION_S))
+            if req.max_order is None:  # every image before the transition, faded out across it
+                max_order, max_path = 10**6, SPEED_OF_SOUND_M_S * (transition + FADE_S / 2)
+                horizon = max_path
+            else:  # the classic image-source model of a fixed order, no fade
+                max_order, max_path, transition = int(req.max_order), np.inf, None
+                # an image of order N is at most N + 1 lengths away along one axis, plus a diagonal
+                horizon = float((max_order + 1) * room.dimensions_m.max() + np.linalg.norm(room.dimensions_m))
+        reverberant = room is not None and req.tail and req.max_order is None
+        last_arrival = horizon / SPEED_OF_SOUND_M_S * fs
+        spread = self.hrtf.n_taps + int(0.010 * fs) + int(np.ceil(np.abs(self.hrtf.ear_delays_samples).max()))
+        nfft_early = 1 << int(np.ceil(np.log2(self.pre + last_arrival + spread)))
+        if reverberant:
+            rt60 = room.rt60_s
+            n_taps = int(np.ceil(TAIL_LENGTH_RT60 * rt60.max() * fs))
+            n_taps = max(n_taps, nfft_early - self.pre)
+        else:
+            rt60 = room.rt60_s if room is not None else None
+            n_taps = nfft_early - self.pre
+        return dict(
+            az=float(az), el=float(el), dist=dist, max_path=max_path, max_order=max_order, transition=transition,
+            nfft_early=nfft_early, n_taps=n_taps, n_tail=coarse_fft_len(n_taps) if reverberant else 0,
+            reverberant=reverberant, rt60=rt60,
+        )
+
+    def _hrtf_spectra(self, nfft: int) -> torch.Tensor:
+        if nfft not in self._spectra:
+            self._spectra[nfft] = torch.fft.rfft(self._aligned, nfft, dim=-1)
+        return self._spectra[nfft]
+
+    # -- synthesis ------------------------------------------------------------------------
+    def synthesize(self, requests: list[BRIRRequest]) -> tuple[list[torch.Tensor], list[BRIRInfo]]:
+        """BRIRs (one (2, n_taps) float32 tensor on the device per request) and their infos."""
+        plans = [self._plan(r) for r in requests]
+        out: list[torch.Tensor] = [
+            torch.zeros(2, p["n_taps"], dtype=torch.float32, device=self.device) for p in plans
+        ]
+        infos: list[BRIRInfo | None] = [None] * len(requests)
+        tail_db = np.zeros((len(requests), 7))
+        for nfft_early, idx in _group(plans, "nfft_early").items():
+            early, stats = self._early([requests[i] for i in idx], [plans[i] for i in idx], nfft_early)
+            for j, i in enumerate(idx):
+                m = min(plans[i]["n_taps"], early.shape[-1])
+                out[i][:, :m] = early[j, :, :m]
+                infos[i] = self._info(requests[i], plans[i], stats[j])
+                tail_db[i] = stats[j]["tail_match_db"]
+        for n_tail, idx in _group(plans, "n_tail").items():
+            if not n_tail:
+                continue
+            reqs = [requests[i] for i in idx]
+            tails = diffuse_tail(
+                hrtf=self.hrtf,
+                fs_hz=self.fs_hz,
+                decay_rate_per_s=np.stack([r.room.decay_rate_per_s for r in reqs]),
+                volume_m3=np.array([r.room.volume_m3 for r in reqs]),
+                transition_s=np.array([plans[i]["transition"] for i in idx]),
+                fade_s=FADE_S,
+                n_taps=np.array([plans[i]["n_taps"] for i in idx]),
+                n_fft=n_tail,
+                seeds=[r.seed for r in reqs],
+                level_db=tail_db[idx],
+                device=self.device,
+            )
+            for j, i in enumerate(idx):
+                out[i] += tails[j, :, : plans[i]["n_taps"]]
+        return out, infos
+
+    def _early(self, reqs: list[BRIRRequest], plans: list[dict], nfft: int):
+        dev = self.device
+        f64 = dict(dtype=torch.float64, device=dev)
+        rooms = [r.room for r in reqs]
+        dims = torch.tensor(np.stack([rm.dimensions_m if rm is not None else np.ones(3) for rm in rooms]), **f64)
+        src = torch.tensor(np.stack([r.source_m for r in reqs]), **f64)
+        lst = torch.tensor(np.stack([r.listener_m for r in reqs]), **f64)
+        if any(rm is None for rm in rooms):  # free field: the "room" is a box around both points
+            lo = torch.minimum(src, lst) - 1.0
+            src, lst = src - lo, lst - lo
+            dims = torch.where(torch.tensor([rm is None for rm in rooms], device=dev)[:, None], torch.maximum(src, lst) + 1.0, dims)
+        imgs = enumerate_images(
+            dims, src, lst,
+            torch.tensor([p["max_path"] for p in plans], **f64),
+            torch.tensor([p["max_order"] for p in plans], dtype=torch.int64, device=dev),
+        )
+        req = imgs.request
+        rel = imgs.position_m - lst[req]
+        axes = torch.tensor(head_axes([r.yaw_deg for r in reqs], [r.pitch_deg for r in reqs]), **f64)
+        local = torch.einsum("kij,kj->ki", axes[req], rel)
+        dist = torch.linalg.norm(local, dim=1)
+        unit = (local / dist[:, None]).to(torch.float32)
+
+        # octave-band pressure gains: wall reflections and air, then 1/r spreading
+        log_refl = torch.tensor(np.stack([rm.log_reflection if rm is not None else np.zeros((6, 7)) for rm in rooms]), **f64)
+        air_m = torch.tensor(
+            np.stack([
+                (rm.air_attenuation_per_m if rm is not None else (_free_field_air() if r.air_absorption else np.zeros(7)))
+                for rm, r in zip(rooms, reqs)
+            ]),
+            **f64,
+        )
+        log_gain = torch.einsum("kw,kwb->kb", imgs.counts.to(torch.float64), log_refl[req]) - 0.5 * air_m[req] * dist[:, None]
+        gain = torch.exp(log_gain) / dist[:, None]
+        delay = dist / SPEED_OF_SOUND_M_S * self.fs_hz  # samples from emission
+        trans = torch.tensor([p["transition"] if p["transition"] is not None else np.inf for p in plans], **f64)[req]
+        s = ((delay / self.fs_hz - (trans - FADE_S / 2)) / FADE_S).clamp(0.0, 1.0)
+        weight = torch.where(imgs.order == 0, torch.ones_like(s), torch.cos(0.5 * torch.pi * s))
+        tail_db = self._tail_match_db(req, imgs.order, delay / self.fs_hz, gain, trans, rooms, len(reqs))
+        gain = gain * weight[:, None]
+
+        # HRTF lookup (unit vectors on the set's grid)
+        idx, w = self._lookup(unit)
+        spectra = self._hrtf_spectra(nfft)  # (M, 2, F) aligned HRTFs
+        ear_delay = (self._ear_delays[idx] * w[..., None].to(torch.float64)).sum(1)  # (K, 2)
+        total = delay[:, None] + ear_delay - self.lead + self.pre  # samples in the early buffer
+        n_bins = nfft // 2 + 1
+        bins = torch.arange(n_bins, device=dev, dtype=torch.float64)
+        masks = torch.tensor(band_masks(nfft, float(self.fs_hz)), **f64)
+        acc = torch.zeros(len(reqs), 2, n_bins, dtype=torch.complex64, device=dev)
+        step = max(1, IMAGE_CHUNK_BINS // (2 * n_bins))
+        for s0 in range(0, len(req), step):
+            sl = slice(s0, s0 + step)
+            spec = (spectra[idx[sl]] * w[sl, :, None, None].to(spectra.dtype)).sum(1)  # (k, 2, F)
+            curve = (gain[sl] @ masks).to(torch.float32)  # (k, F) zero-phase band response
+            # exact fractional delay e^{-2πi f τ}; the cycle count is reduced in float64 first
+            cycles = torch.remainder(total[sl, :, None] * bins, nfft) * (-2 * torch.pi / nfft)
+            phase = torch.polar(torch.ones((), device=dev), cycles.to(torch.float32))
+            acc.index_add_(0, req[sl], spec * curve[:, None, :] * phase)
+        early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
+        order = imgs.order
+        stats = []
+        for j in range(len(reqs)):
+            mine = req == j
+            stats.append(dict(
+                n_images=int(mine.sum()),
+                order=int(order[mine].max()) if bool(mine.any()) else 0,
+                tail_match_db=tail_db[j],
+            ))
+        return early, stats
+
+    def _tail_match_db(self, req, order, arrival_s, gain, trans, rooms, n_req) -> np.ndarray:
+        """(R, 7) dB to add to each band of the tail so it continues the image model's energy.
+
+        The tail's level is the diffuse-field expectation (4π c / V) e^{-δ t}. A specular
+        shoebox image model carries somewhat more energy than that (paths along the
+        longest axis reflect least), so the expectation is scaled, per band, by the ratio
+        of the reflections' actual energy to the expected one over the half of the early
+        part before the transition. Bounded to ±6 dB; 0 where there is no tail.
+        """
+        out = np.zeros((n_req, gain.shape[1]))
+        finite = torch.isfinite(trans)
+        window = finite & (order > 0) & (arrival_s >= trans / 2) & (arrival_s <= trans - FADE_S / 2)
+        if not bool(window.any()):
+            return out
+        measured = torch.zeros(n_req, gain.shape[1], dtype=torch.float64, device=gain.device)
+        measured.index_add_(0, req[window], gain[window] ** 2)
+        measured = measured.cpu().numpy()
+        t_end = trans.new_full((n_req,), float("nan")).index_put_((req,), trans).cpu().numpy() - FADE_S / 2
+        t_start = (t_end + FADE_S / 2) / 2
+        for j, room in enumerate(rooms):
+            if room is None or not np.isfinite(t_end[j]):
+                continue
+            rate = room.decay_rate_per_s
+            expected = 4 * np.pi * SPEED_OF_SOUND_M_S / room.volume_m3 * (np.exp(-rate * t_start[j]) - np.exp(-rate * t_end[j])) / rate
+            with np.errstate(divide="ignore"):
+                out[j] = np.clip(10 * np.log10(measured[j] / expected), -6.0, 6.0)
+        return out
+
+    def _lookup(self, unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        sims = unit @ self._units.T
+        if self.interpolation == "nearest":
+            idx = sims.argmax(dim=1, keepdim=True)
+            return idx, torch.ones(idx.shape, dtype=torch.float32, device=self.device)
+        top, idx = sims.topk(3, dim=1)
+        ang = torch.arccos(top.clamp(-1.0, 1.0))
+        exact = ang[:, :1] < 1e-4
+        inv = 1.0 / ang.clamp_min(1e-4)
+        w = torch.where(exact, torch.tensor([1.0, 0.0, 0.0], device=self.device), inv)
+        return idx, w / w.sum(dim=1, keepdim=True)
+
+    def _info(self, req: BRIRRequest, plan: dict, stats: dict) -> BRIRInfo:
+        return BRIRInfo(
+            n_taps=plan["n_taps"],
+            fs_hz=self.fs_hz,
+            azimuth_deg=plan["az"],
+            elevation_deg=plan["el"],
+            distance_m=plan["dist"],
+            direct_delay_s=plan["dist"] / SPEED_OF_SOUND_M_S,
+            transition_s=plan["transition"],
+            image_order=stats["order"],
+            n_images=stats["n_images"],
+            rt60_s=None if plan["rt60"] is None else [float(x) for x in plan["rt60"]],
+            rt60_target_s=None if req.room is None else req.room.rt60_target_s,
+            hrtf_name=self.hrtf.name,
+            hrtf_sha256=self.hrtf.sha256,
+            interpolation=self.interpolation,
+            tail_match_db=[round(float(x), 3) for x in stats["tail_match_db"]] if plan["reverberant"] else None,
+        )
+
+
+def _group(plans: list[dict], key: str) -> dict[int, list[int]]:
+    """Indices of the plans that share ``plans[i][key]``, by value, in input order."""
+    groups: dict[int, list[int]] = {}
+    for i, p in enumerate(plans):
+        groups.setdefault(p[key], []).append(i)
+    return groups
+
+
+def _first_order_paths(room: ShoeboxRoom, source_m: np.ndarray, listener_m: np.ndarray) -> np.ndarray:
+    """(6,) path lengths in metres of the six first-order reflections."""
+    paths = []
+    for axis in range(3):
+        for wall in (0.0, room.dimensions_m[axis]):
+            img = source_m.copy()
+            img[axis] = 2 * wall - img[axis]
+            paths.append(np.linalg.norm(img - listener_m))
+    return np.asarray(paths)
+
+
+def _free_field_air() -> np.ndarray:
+    from binsynth.constants import AIR_ENERGY_ATTENUATION_PER_M
+
+    return AIR_ENERGY_ATTENUATION_PER_M

@@ -1,0 +1,38 @@
+"""The ``binsynth`` command line: thin wrappers that parse, call the library and report.
+
+Heavy imports (torch, sofar, matplotlib) happen inside commands, not at import time.
+Any :class:`~binsynth.errors.BinsynthError` becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from binsynth.commands.brir import brir_command
+from binsynth.commands.demo import demo_command
+from binsynth.commands.hrtf import app as hrtf_app
+
+app = typer.Typer(
+    name="binsynth",
+    help="binsynth: a binaural dataset factory.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("brir")(brir_command)
+app.command("demo")(demo_command)
+app.add_typer(hrtf_app, name="hrtf")
+
+
+def main() -> None:
+    """Console entry point. click handles usage errors itself (exit 2); a binsynth error
+    becomes one line on stderr and exit code 2, with no traceback."""
+    from binsynth.errors import BinsynthError
+
+    try:
+        app()
+    except BinsynthError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None

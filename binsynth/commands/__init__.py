@@ -1,0 +1,1 @@
+"""CLI sub-commands; each module declares options and forwards to the library."""

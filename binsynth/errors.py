@@ -1,0 +1,38 @@
+"""Exception hierarchy.
+
+Every error binsynth raises on bad input derives from :class:`BinsynthError` and from the
+builtin that fits, so callers may catch either. The CLI turns a ``BinsynthError`` into a
+one-line message and exit code 2.
+"""
+
+
+class BinsynthError(Exception):
+    """Root of binsynth's errors. The message is one line that names what is wrong."""
+
+
+class ConfigError(BinsynthError, ValueError):
+    """A parameter, flag or recipe field holds an invalid value."""
+
+
+class GeometryError(BinsynthError, ValueError):
+    """Impossible geometry: a source outside the room, a listener in a wall, …"""
+
+
+class HRTFError(BinsynthError, ValueError):
+    """A SOFA file or HRTF set that cannot be used (convention, fields, shapes)."""
+
+
+class RegistryError(BinsynthError, LookupError):
+    """An unknown HRTF registry entry, or one that cannot be fetched."""
+
+
+class ChecksumError(BinsynthError, ValueError):
+    """Downloaded or cached bytes whose SHA-256 differs from the registry's."""
+
+
+class AudioFileError(BinsynthError, ValueError):
+    """An audio file that is missing, unreadable or unusable."""
+
+
+class PathError(BinsynthError, FileNotFoundError):
+    """A path that does not exist or cannot be written."""

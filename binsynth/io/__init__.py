@@ -1,0 +1,1 @@
+"""Writing files: atomic commits, audio codecs, sidecars."""
