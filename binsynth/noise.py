@@ -38,9 +38,14 @@ def stream_key(*parts: int | str) -> int:
 
 
 def gaussian(keys: torch.Tensor | list[int], n: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Standard normal float32 noise, shape (len(keys), n); row r depends only on keys[r]."""
+    """Standard normal float32 noise, shape (len(keys), n); row r depends only on keys[r].
+
+    Sample i of a row is a pure function of (key, i): Box–Muller pairs (2j, 2j+1) come
+    from the hashes of counter j, so a longer row extends a shorter one.
+    """
     keys = torch.as_tensor(keys, dtype=torch.int64, device=device).reshape(-1, 1) & _MASK32
-    idx = torch.arange(n, dtype=torch.int64, device=device).reshape(1, -1)
+    pairs = (n + 1) // 2
+    idx = torch.arange(pairs, dtype=torch.int64, device=device).reshape(1, -1)
     k1 = hash32(keys ^ 0x9E3779B9)
     k2 = hash32(keys ^ 0x85EBCA6B)
     h1 = hash32(hash32((2 * idx) & _MASK32 ^ k1) ^ k2)
@@ -48,4 +53,7 @@ def gaussian(keys: torch.Tensor | list[int], n: int, device: torch.device | str 
     # 24-bit uniforms in (0, 1), exact in float32.
     u1 = ((h1 >> 8).to(torch.float32) + 0.5) * (1.0 / 16777216.0)
     u2 = ((h2 >> 8).to(torch.float32) + 0.5) * (1.0 / 16777216.0)
-    return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos((2.0 * torch.pi) * u2)
+    radius = torch.sqrt(-2.0 * torch.log(u1))
+    angle = (2.0 * torch.pi) * u2
+    both = torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=-1)
+    return both.reshape(keys.shape[0], 2 * pairs)[:, :n]

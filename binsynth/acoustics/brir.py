@@ -45,6 +45,8 @@ TAIL_LENGTH_RT60 = 1.1
 #: Closest a source may be to the head centre, metres (far-field HRTFs; the early buffer
 #: starts this much before the direct sound at most).
 MIN_DISTANCE_M = 0.2
+#: Tail FFT sizes are m * 2**k for these m: few distinct sizes, so many tails share a batch.
+TAIL_FFT_FACTORS = (8, 12)
 #: Image spectra computed at once in the early part (bounds its memory), complex bins.
 IMAGE_CHUNK_BINS = 1 << 22
 #: Largest transition time, seconds: beyond it image counts explode without audible gain.
@@ -161,7 +163,7 @@ class BRIRSynthesizer:
             n_taps = nfft_early - self.pre
         return dict(
             az=float(az), el=float(el), dist=dist, max_path=max_path, max_order=max_order, transition=transition,
-            nfft_early=nfft_early, n_taps=n_taps, n_tail=coarse_fft_len(n_taps) if reverberant else 0,
+            nfft_early=nfft_early, n_taps=n_taps, n_tail=coarse_fft_len(n_taps, TAIL_FFT_FACTORS) if reverberant else 0,
             reverberant=reverberant, rt60=rt60,
         )
 
