@@ -34,9 +34,9 @@ from binsynth.acoustics.images import enumerate_images
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.acoustics.tail import diffuse_tail
 from binsynth.constants import SPEED_OF_SOUND_M_S
-from binsynth.dsp import coarse_fft_len
 from binsynth.errors import ConfigError, GeometryError
 from binsynth.geometry import cart_to_sph, head_axes
+from binsynth.memory import keep_freed_memory
 
 #: Cross-fade length between the early part and the tail, seconds.
 FADE_S = 0.005
@@ -45,8 +45,6 @@ TAIL_LENGTH_RT60 = 1.1
 #: Closest a source may be to the head centre, metres (far-field HRTFs; the early buffer
 #: starts this much before the direct sound at most).
 MIN_DISTANCE_M = 0.2
-#: Tail FFT sizes are m * 2**k for these m: few distinct sizes, so many tails share a batch.
-TAIL_FFT_FACTORS = (8, 12)
 #: Image spectra computed at once in the early part (bounds its memory), complex bins.
 IMAGE_CHUNK_BINS = 1 << 22
 #: Largest transition time, seconds: beyond it image counts explode without audible gain.
@@ -119,6 +117,7 @@ class BRIRSynthesizer:
     def __init__(self, hrtf: HRTFSet, fs_hz: int, device: str | torch.device = "cpu", interpolation: str = "interp"):
         if interpolation not in ("nearest", "interp"):
             raise ConfigError(f"interpolation {interpolation!r}: expected 'nearest' or 'interp'")
+        keep_freed_memory()
         self.hrtf = hrtf.resampled(fs_hz)
         self.fs_hz = int(fs_hz)
         self.device = torch.device(device)
@@ -163,7 +162,7 @@ class BRIRSynthesizer:
             n_taps = nfft_early - self.pre
         return dict(
             az=float(az), el=float(el), dist=dist, max_path=max_path, max_order=max_order, transition=transition,
-            nfft_early=nfft_early, n_taps=n_taps, n_tail=coarse_fft_len(n_taps, TAIL_FFT_FACTORS) if reverberant else 0,
+            nfft_early=nfft_early, n_taps=n_taps,
             reverberant=reverberant, rt60=rt60,
         )
 
@@ -188,9 +187,8 @@ class BRIRSynthesizer:
                 out[i][:, :m] = early[j, :, :m]
                 infos[i] = self._info(requests[i], plans[i], stats[j])
                 tail_db[i] = stats[j]["tail_match_db"]
-        for n_tail, idx in _group(plans, "n_tail").items():
-            if not n_tail:
-                continue
+        idx = [i for i, p in enumerate(plans) if p["reverberant"]]
+        if idx:
             reqs = [requests[i] for i in idx]
             tails = diffuse_tail(
                 hrtf=self.hrtf,
@@ -200,7 +198,6 @@ class BRIRSynthesizer:
                 transition_s=np.array([plans[i]["transition"] for i in idx]),
                 fade_s=FADE_S,
                 n_taps=np.array([plans[i]["n_taps"] for i in idx]),
-                n_fft=n_tail,
                 seeds=[r.seed for r in reqs],
                 level_db=tail_db[idx],
                 device=self.device,

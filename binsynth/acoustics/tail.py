@@ -40,6 +40,11 @@ def _diffuse_curves(hrtf: HRTFSet, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([np.interp(f, f_short, p[e]) for e in (0, 1)]), np.interp(f, f_short, coh)
 
 
+def hop_samples(fs_hz: int) -> int:
+    """Frame hop of the tail synthesis: the power of two nearest 10 ms."""
+    return 1 << int(round(np.log2(0.010 * fs_hz)))
+
+
 def diffuse_tail(
     *,
     hrtf: HRTFSet,
@@ -49,38 +54,61 @@ def diffuse_tail(
     transition_s: np.ndarray,
     fade_s: float,
     n_taps: np.ndarray,
-    n_fft: int,
     seeds: list[int],
     level_db: np.ndarray | None = None,
     device: torch.device,
 ) -> torch.Tensor:
-    """Tails for R requests, (R, 2, n_fft) float32; sample 0 = emission.
+    """Tails for R requests, (R, 2, max(n_taps)) float32; sample 0 = emission.
 
     decay_rate_per_s: (R, 7) energy decay rates; volume_m3, transition_s, n_taps: (R,).
     level_db: (R, 7) per-band level offsets (to match the early part), default 0.
     Each tail fades in over ``fade_s`` centred on its transition time (sin ramp, the
     complement of the early part's cos ramp) and is zero from ``n_taps`` on.
+
+    The noise is shaped in short-time frames (2 × hop samples, hop ≈ 10 ms, sqrt-Hann
+    analysis and synthesis windows whose product sums to one): each frame's spectrum is
+    shaped by the diffuse-field spectrum, the coherence mixing and the bands' decay at
+    the frame's centre, then overlap-added. One inverse FFT per frame and ear replaces
+    one per band, and frame m depends only on (seed, m), so a tail does not depend on
+    what it is batched with or on its length.
     """
     r = len(seeds)
-    power, coh = _diffuse_curves(hrtf, n_fft)
+    hop = hop_samples(fs_hz)
+    frame = 2 * hop
+    n_bins = hop + 1
+    n_max = int(np.max(n_taps))
+    n_frames = -(-n_max // hop) + 1  # frame m covers [(m - 1) hop, (m + 1) hop)
+    power, coh = _diffuse_curves(hrtf, frame)
+    window = torch.sin(torch.pi * torch.arange(frame, device=device, dtype=torch.float32) / frame)
+    # white noise from time -hop on, cut into half-overlapping sqrt-Hann frames
     keys = [stream_key("tail", int(s), k) for s in seeds for k in (0, 1)]
-    noise = gaussian(keys, n_fft, device=device).reshape(r, 2, n_fft)
-    spec = torch.fft.rfft(noise, dim=-1)  # (R, 2, F)
+    noise = gaussian(keys, (n_frames + 1) * hop, device=device).reshape(r, 2, -1)
+    z = torch.fft.rfft(noise.unfold(-1, frame, hop) * window, dim=-1, norm="ortho")  # (R, 2, M, F)
+    z = z.transpose(1, 2)  # (R, M, 2 noises, F)
     a = torch.as_tensor(np.sqrt((1 + coh) / 2), dtype=torch.float32, device=device)
     b = torch.as_tensor(np.sqrt((1 - coh) / 2), dtype=torch.float32, device=device)
     sp = torch.as_tensor(np.sqrt(power), dtype=torch.float32, device=device)
-    ears = torch.stack([sp[0] * (a * spec[:, 0] + b * spec[:, 1]), sp[1] * (a * spec[:, 0] - b * spec[:, 1])], dim=1)
-    masks = torch.tensor(band_masks(n_fft, float(fs_hz)), dtype=torch.float32, device=device)
-    bands = torch.fft.irfft(ears[:, :, None, :] * masks[None, None], n_fft, dim=-1)  # (R, 2, B, T)
+    left = sp[0] * (a * z[:, :, 0] + b * z[:, :, 1])
+    right = sp[1] * (a * z[:, :, 0] - b * z[:, :, 1])
 
-    t = torch.arange(n_fft, dtype=torch.float64, device=device) / fs_hz
-    rate = torch.as_tensor(decay_rate_per_s, dtype=torch.float64, device=device)
-    level = torch.as_tensor(np.sqrt(4 * np.pi * SPEED_OF_SOUND_M_S / (np.asarray(volume_m3) * fs_hz)), device=device)
-    band_gain = 10.0 ** (np.zeros_like(decay_rate_per_s) if level_db is None else np.asarray(level_db) / 20.0)
-    level = level[:, None] * torch.as_tensor(band_gain, device=device)  # (R, B)
-    env = level[:, :, None] * torch.exp(-0.5 * rate[:, :, None] * t)  # (R, B, T) pressure envelope
+    # octave-band decay at each frame's centre, (R, M, F)
+    centre_s = torch.arange(n_frames, dtype=torch.float32, device=device) * (hop / fs_hz)
+    rate = torch.as_tensor(decay_rate_per_s, dtype=torch.float32, device=device)
+    level = np.sqrt(4 * np.pi * SPEED_OF_SOUND_M_S / (np.asarray(volume_m3, dtype=np.float64) * fs_hz))
+    band_db = np.zeros_like(decay_rate_per_s) if level_db is None else np.asarray(level_db)
+    gain = torch.as_tensor(level[:, None] * 10.0 ** (band_db / 20.0), dtype=torch.float32, device=device)
+    env = gain[:, :, None] * torch.exp(-0.5 * rate[:, :, None] * centre_s)  # (R, B, M)
+    masks = torch.tensor(band_masks(frame, float(fs_hz)), dtype=torch.float32, device=device)
+    shape = torch.einsum("rbm,bf->rmf", env, masks)
+
+    spec = torch.stack([left, right], dim=2) * shape[:, :, None, :]  # (R, M, 2, F)
+    frames = torch.fft.irfft(spec, frame, dim=-1, norm="ortho") * window  # (R, M, 2, 2 hop)
+    frames = frames.permute(0, 2, 3, 1).reshape(r * 2, frame, n_frames)
+    out = torch.nn.functional.fold(frames, output_size=(1, (n_frames + 1) * hop), kernel_size=(1, frame), stride=(1, hop))
+    out = out.reshape(r, 2, -1)[..., hop : hop + n_max]
+
+    t = torch.arange(n_max, dtype=torch.float64, device=device) / fs_hz
     start = torch.as_tensor(np.asarray(transition_s) - fade_s / 2, device=device)
     ramp = ((t[None, :] - start[:, None]) / fade_s).clamp(0.0, 1.0)
     ramp = torch.sin(0.5 * torch.pi * ramp) * (t[None, :] < torch.as_tensor(n_taps, device=device)[:, None] / fs_hz)
-    env = (env * ramp[:, None, :]).to(torch.float32)
-    return (bands * env[:, None]).sum(dim=2)
+    return out * ramp[:, None, :].to(torch.float32)
