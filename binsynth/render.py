@@ -24,19 +24,64 @@ from binsynth.memory import keep_freed_memory
 CHUNK_BYTES = 512 * 2**20
 
 
-def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None) -> torch.Tensor:
+def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None, block: int | None = None) -> torch.Tensor:
     """Batched FFT convolution, summed over sources.
 
     dry:  (batch, n_src, n_samples) float32, full scale [-1, 1]
     brir: (batch, n_src, 2, n_taps); ear axis is [left, right]
     returns (batch, 2, n_samples + n_taps - 1)
+
+    With ``block`` < n_samples the dry signals are cut into blocks of that many samples,
+    each convolved at ``n_fft`` ≥ block + n_taps - 1 and overlap-added (a BRIR is far
+    shorter than a scene, so its transform need not run at the scene's length).
     """
-    n_out = dry.shape[-1] + brir.shape[-1] - 1
-    n_fft = n_fft or fast_fft_len(n_out)
-    x = torch.fft.rfft(dry, n_fft, dim=-1)
-    h = torch.fft.rfft(brir, n_fft, dim=-1)
-    y = (x[:, :, None, :] * h).sum(dim=1)
-    return torch.fft.irfft(y, n_fft, dim=-1)[..., :n_out]
+    n, taps = dry.shape[-1], brir.shape[-1]
+    n_out = n + taps - 1
+    if block is None or block >= n:
+        n_fft = n_fft or fast_fft_len(n_out)
+        x = torch.fft.rfft(dry, n_fft, dim=-1)
+        h = torch.fft.rfft(brir, n_fft, dim=-1)
+        y = x[:, 0, None] * h[:, 0]
+        for s in range(1, dry.shape[1]):
+            y += x[:, s, None] * h[:, s]
+        return torch.fft.irfft(y, n_fft, dim=-1)[..., :n_out]
+    if n_fft is None or n_fft < block + taps - 1:
+        raise ConfigError(f"n_fft {n_fft}: must be at least block + n_taps - 1 = {block + taps - 1}")
+    batch, n_src = dry.shape[:2]
+    n_blocks = -(-n // block)
+    if n < n_blocks * block:  # callers can hand in dry signals already padded to whole blocks
+        dry = torch.nn.functional.pad(dry, (0, n_blocks * block - n))
+    x = torch.fft.rfft(dry.reshape(batch, n_src, n_blocks, block), n_fft, dim=-1)  # (B, S, blocks, F)
+    h = torch.fft.rfft(brir, n_fft, dim=-1)  # (B, S, 2, F)
+    y = x[:, 0, None] * h[:, 0, :, None]
+    for s in range(1, n_src):  # accumulate in place: no (B, S, 2, blocks, F) temporary
+        y += x[:, s, None] * h[:, s, :, None]
+    y = torch.fft.irfft(y, n_fft, dim=-1)  # (B, 2, blocks, n_fft)
+    out = torch.zeros(batch, 2, (n_blocks - 1) * block + n_fft, dtype=y.dtype, device=y.device)
+    for k in range(n_blocks):  # overlap-add; a few large slices beat fold/col2im
+        out[..., k * block : k * block + n_fft] += y[:, :, k]
+    return out[..., :n_out]
+
+
+def plan_convolution(n: int, taps: int, n_src: int) -> tuple[int, int, int]:
+    """(padded BRIR length, FFT size, block) for one scene; a function of its own sizes only.
+
+    The BRIR length is rounded up to a coarse FFT size so scenes share batches; the FFT
+    size minimises a cost model of the transforms, Σ (count × L log2 L): per block n_src
+    forward and 2 inverse, plus 2 n_src BRIR transforms.
+    """
+    taps_q = coarse_fft_len(taps)
+    full = coarse_fft_len(n + taps_q - 1)
+    best = (2 * n_src + n_src + 2) * full * np.log2(full), full, n
+    size = coarse_fft_len(2 * taps_q)
+    while size < full:
+        block = size - taps_q + 1
+        n_blocks = -(-n // block)
+        cost = (n_blocks * (n_src + 2) + 2 * n_src) * size * np.log2(size)
+        if cost < best[0]:
+            best = cost, size, block
+        size = coarse_fft_len(size + 1)
+    return taps_q, best[1], best[2]
 
 
 @dataclass
@@ -122,26 +167,26 @@ class Renderer:
         per_scene: list[list[int]] = [[] for _ in scenes]
         for k, j in enumerate(owner):
             per_scene[j].append(k)
-        groups: dict[tuple[int, int], list[int]] = {}
+        groups: dict[tuple[int, int, int, int, int], list[int]] = {}
         for j, sc in enumerate(scenes):
             n = int(round(sc.duration_s * self.fs_hz))
             taps = max(brirs[k].shape[-1] for k in per_scene[j])
-            groups.setdefault((n, coarse_fft_len(n + taps - 1)), []).append(j)
+            n_src = len(per_scene[j])
+            groups.setdefault((n, n_src, *plan_convolution(n, taps, n_src)), []).append(j)
         out: list[np.ndarray | None] = [None] * len(scenes)
-        for (n, n_fft), members in groups.items():
-            n_src = max(len(per_scene[j]) for j in members)
-            per_item = n_src * 3 * (n_fft // 2 + 1) * 8
+        for (n, n_src, taps, n_fft, block), members in groups.items():
+            n_blocks = -(-n // block)
+            per_item = n_src * (n_blocks + 4) * (n_fft // 2 + 1) * 8
             step = max(1, CHUNK_BYTES // per_item)
             for s0 in range(0, len(members), step):
                 part = members[s0 : s0 + step]
-                taps = max(brirs[k].shape[-1] for j in part for k in per_scene[j])
-                dry = torch.zeros(len(part), n_src, n, dtype=torch.float32)
+                dry = torch.zeros(len(part), n_src, n_blocks * block if block < n else n, dtype=torch.float32)
                 h = torch.zeros(len(part), n_src, 2, taps, dtype=torch.float32, device=self.device)
                 for b, j in enumerate(part):
-                    dry[b, : len(per_scene[j])] = torch.from_numpy(place_sources(scenes[j], self.fs_hz))
+                    dry[b, :, :n] = torch.from_numpy(place_sources(scenes[j], self.fs_hz))
                     for s, k in enumerate(per_scene[j]):
                         h[b, s, :, : brirs[k].shape[-1]] = brirs[k]
-                y = convolve_sum(dry.to(self.device), h, n_fft)[..., :n]
+                y = convolve_sum(dry.to(self.device), h, n_fft, block)[..., :n]
                 y = y.cpu().numpy()
                 for b, j in enumerate(part):
                     out[j] = y[b]

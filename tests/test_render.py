@@ -11,7 +11,7 @@ from scipy import signal
 from binsynth.acoustics.brir import BRIRRequest, BRIRSynthesizer
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.noise import gaussian
-from binsynth.render import Renderer, Scene, Source, convolve_sum, place_sources
+from binsynth.render import Renderer, Scene, Source, convolve_sum, place_sources, plan_convolution
 
 
 def test_convolve_sum_equals_scipy():
@@ -24,6 +24,24 @@ def test_convolve_sum_equals_scipy():
         for ear in range(2):
             ref = sum(signal.fftconvolve(dry[b, s], brir[b, s, ear]) for s in range(2))
             np.testing.assert_allclose(out[b, ear], ref, atol=2e-4)
+
+
+def test_block_convolution_equals_scipy():
+    rng = np.random.default_rng(1)
+    dry = rng.standard_normal((2, 3, 5000)).astype(np.float32)
+    brir = rng.standard_normal((2, 3, 2, 700)).astype(np.float32)
+    out = convolve_sum(torch.from_numpy(dry), torch.from_numpy(brir), n_fft=2048, block=1349).numpy()
+    assert out.shape == (2, 2, 5699)
+    for b in range(2):
+        for ear in range(2):
+            ref = sum(signal.fftconvolve(dry[b, s], brir[b, s, ear]) for s in range(3))
+            np.testing.assert_allclose(out[b, ear], ref, atol=3e-4)
+
+
+def test_convolution_plan_uses_blocks_for_long_scenes():
+    taps, n_fft, block = plan_convolution(160000, 14000, 3)
+    assert taps >= 14000 and block + taps - 1 <= n_fft < 160000
+    assert plan_convolution(2000, 14000, 3)[2] == 2000  # short scene: one block
 
 
 def test_place_sources_applies_onset_and_gain():

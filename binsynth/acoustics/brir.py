@@ -253,18 +253,16 @@ class BRIRSynthesizer:
         ear_delay = (self._ear_delays[idx] * w[..., None].to(torch.float64)).sum(1)  # (K, 2)
         total = delay[:, None] + ear_delay - self.lead + self.pre  # samples in the early buffer
         n_bins = nfft // 2 + 1
-        bins = torch.arange(n_bins, device=dev, dtype=torch.float64)
-        masks = torch.tensor(band_masks(nfft, float(self.fs_hz)), **f64)
+        masks = torch.tensor(band_masks(nfft, float(self.fs_hz)), dtype=torch.float32, device=dev)
+        gain32 = gain.to(torch.float32)
         acc = torch.zeros(len(reqs), 2, n_bins, dtype=torch.complex64, device=dev)
         step = max(1, IMAGE_CHUNK_BINS // (2 * n_bins))
         for s0 in range(0, len(req), step):
             sl = slice(s0, s0 + step)
-            spec = (spectra[idx[sl]] * w[sl, :, None, None].to(spectra.dtype)).sum(1)  # (k, 2, F)
-            curve = (gain[sl] @ masks).to(torch.float32)  # (k, F) zero-phase band response
-            # exact fractional delay e^{-2πi f τ}; the cycle count is reduced in float64 first
-            cycles = torch.remainder(total[sl, :, None] * bins, nfft) * (-2 * torch.pi / nfft)
-            phase = torch.polar(torch.ones((), device=dev), cycles.to(torch.float32))
-            acc.index_add_(0, req[sl], spec * curve[:, None, :] * phase)
+            spec = spectra[idx[sl, 0]] if idx.shape[1] == 1 else (spectra[idx[sl]] * w[sl, :, None, None].to(spectra.dtype)).sum(1)
+            shift = _delay_phasors(total[sl], nfft, n_bins)  # (k, 2, F) exact e^{-2πi f τ}
+            shift *= (gain32[sl] @ masks)[:, None, :]  # zero-phase octave-band response
+            acc.index_add_(0, req[sl], spec * shift)
         early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
         order = imgs.order
         stats = []
@@ -335,6 +333,22 @@ class BRIRSynthesizer:
             interpolation=self.interpolation,
             tail_match_db=[round(float(x), 3) for x in stats["tail_match_db"]] if plan["reverberant"] else None,
         )
+
+
+def _delay_phasors(delay: torch.Tensor, nfft: int, n_bins: int, split: int = 64) -> torch.Tensor:
+    """e^{-2πi k d / nfft} for bins k < n_bins, complex64, shape delay.shape + (n_bins,).
+
+    k = split·q + r, so the phasor is a product of two short tables computed in float64
+    (r < split and q < n_bins / split): one complex multiply per bin instead of a sine and
+    a cosine, with float32 accuracy for any delay.
+    """
+    q = torch.arange(-(-n_bins // split), device=delay.device, dtype=torch.float64)
+    r = torch.arange(split, device=delay.device, dtype=torch.float64)
+    turn = -2 * torch.pi / nfft * delay[..., None]
+    coarse = torch.polar(torch.ones((), dtype=torch.float64, device=delay.device), torch.remainder(turn * (split * q), 2 * torch.pi))
+    fine = torch.polar(torch.ones((), dtype=torch.float64, device=delay.device), torch.remainder(turn * r, 2 * torch.pi))
+    table = coarse.to(torch.complex64)[..., :, None] * fine.to(torch.complex64)[..., None, :]
+    return table.reshape(*delay.shape, -1)[..., :n_bins]
 
 
 def _group(plans: list[dict], key: str) -> dict[int, list[int]]:

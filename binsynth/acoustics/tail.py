@@ -103,9 +103,10 @@ def diffuse_tail(
 
     spec = torch.stack([left, right], dim=2) * shape[:, :, None, :]  # (R, M, 2, F)
     frames = torch.fft.irfft(spec, frame, dim=-1, norm="ortho") * window  # (R, M, 2, 2 hop)
-    frames = frames.permute(0, 2, 3, 1).reshape(r * 2, frame, n_frames)
-    out = torch.nn.functional.fold(frames, output_size=(1, (n_frames + 1) * hop), kernel_size=(1, frame), stride=(1, hop))
-    out = out.reshape(r, 2, -1)[..., hop : hop + n_max]
+    out = torch.zeros(r, 2, (n_frames + 2) * hop, dtype=frames.dtype, device=device)
+    out[..., : n_frames * hop] = frames[..., :hop].transpose(1, 2).reshape(r, 2, -1)  # first halves
+    out[..., hop : (n_frames + 1) * hop] += frames[..., hop:].transpose(1, 2).reshape(r, 2, -1)  # second halves
+    out = out[..., hop : hop + n_max]
 
     t = torch.arange(n_max, dtype=torch.float64, device=device) / fs_hz
     start = torch.as_tensor(np.asarray(transition_s) - fade_s / 2, device=device)
