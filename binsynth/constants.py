@@ -19,6 +19,7 @@ AIR_ATTENUATION_DB_PER_KM: tuple[float, ...] = (0.44, 1.31, 2.73, 4.66, 9.86, 29
 AIR_ENERGY_ATTENUATION_PER_M: np.ndarray = np.asarray(AIR_ATTENUATION_DB_PER_KM) / (
     1000.0 * 10.0 * np.log10(np.e)
 )
+AIR_ENERGY_ATTENUATION_PER_M.setflags(write=False)
 
 #: Sabine's constant 24 ln(10) / c in s/m for ``SPEED_OF_SOUND_M_S`` (≈ 0.161).
 SABINE_S_PER_M: float = 24.0 * np.log(10.0) / SPEED_OF_SOUND_M_S

@@ -13,6 +13,7 @@ model decays at on average:  energy ∝ exp(-δ t),  δ = c (S Ā / (4 V) + m),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -27,7 +28,7 @@ REFERENCE_BAND = OCTAVE_BANDS_HZ.index(1000.0)
 
 @dataclass(frozen=True, eq=False)
 class ShoeboxRoom:
-    """A rectangular room.
+    """A rectangular room (immutable; derived quantities are computed once).
 
     dimensions_m: (3,) lengths along x, y, z in metres.
     absorption: (6, 7) energy absorption per wall and octave band.
@@ -47,6 +48,8 @@ class ShoeboxRoom:
         alpha = np.broadcast_to(np.asarray(self.absorption, dtype=np.float64), (6, N_BANDS)).copy()
         if not np.all((alpha >= 0) & (alpha < 1)):
             raise ConfigError(f"room absorption {alpha.min():.3g}..{alpha.max():.3g}: coefficients must lie in [0, 1)")
+        dims.setflags(write=False)
+        alpha.setflags(write=False)
         object.__setattr__(self, "dimensions_m", dims)
         object.__setattr__(self, "absorption", alpha)
 
@@ -69,43 +72,43 @@ class ShoeboxRoom:
     def describe(self) -> str:
         return "x".join(f"{d:g}" for d in self.dimensions_m) + " m"
 
-    @property
+    @cached_property
     def volume_m3(self) -> float:
         return float(np.prod(self.dimensions_m))
 
-    @property
+    @cached_property
     def wall_areas_m2(self) -> np.ndarray:
         """(6,) areas of the walls [x0, xL, y0, yL, z0, zL] in m²."""
         lx, ly, lz = self.dimensions_m
         return np.array([ly * lz, ly * lz, lx * lz, lx * lz, lx * ly, lx * ly])
 
-    @property
+    @cached_property
     def surface_m2(self) -> float:
         return float(self.wall_areas_m2.sum())
 
-    @property
+    @cached_property
     def log_reflection(self) -> np.ndarray:
         """(6, 7) natural log of the pressure reflection coefficient sqrt(1 - α)."""
         return 0.5 * np.log1p(-self.absorption)
 
-    @property
+    @cached_property
     def air_attenuation_per_m(self) -> np.ndarray:
         """(7,) energy attenuation m per metre of path (zeros without air absorption)."""
         return AIR_ENERGY_ATTENUATION_PER_M if self.air_absorption else np.zeros(N_BANDS)
 
-    @property
+    @cached_property
     def decay_rate_per_s(self) -> np.ndarray:
         """(7,) energy decay rate δ in 1/s per octave band (Eyring with air absorption)."""
         a_bar = (self.wall_areas_m2[:, None] * -np.log1p(-self.absorption)).sum(0) / self.surface_m2
         return SPEED_OF_SOUND_M_S * (self.surface_m2 * a_bar / (4.0 * self.volume_m3) + self.air_attenuation_per_m)
 
-    @property
+    @cached_property
     def rt60_s(self) -> np.ndarray:
         """(7,) Eyring reverberation time per octave band, seconds."""
         with np.errstate(divide="ignore"):
             return LN_1E6 / self.decay_rate_per_s
 
-    @property
+    @cached_property
     def mixing_time_s(self) -> float:
         """Perceptual mixing time 20 V/S + 12 ms (Lindau et al., JAES 2012), seconds."""
         return 0.020 * self.volume_m3 / self.surface_m2 + 0.012
