@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import http.server
 import os
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+import sofar
 import torch
+
+from binsynth.acoustics import registry
+from binsynth.acoustics.registry import Entry
 
 AXD_SHA256 = "414f9300bbf13c59dfb2d4034d3003ae151b10d6fa8b6ca17a24a04f1b20946e"
 
@@ -50,3 +58,88 @@ def octave_band(x: np.ndarray, fs_hz: float, centre_hz: float) -> np.ndarray:
 
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+# ---------------------------------------------------------------- HRTF registry test kit
+
+
+def small_sofa(n_dirs: int = 4, n_taps: int = 8, fs_hz: float = 48000.0, cartesian: bool = False) -> sofar.Sofa:
+    """A tiny valid SimpleFreeFieldHRIR set: left ear a ramp, right ear its negative."""
+    sofa = sofar.Sofa("SimpleFreeFieldHRIR")
+    ramp = np.linspace(1.0, 0.1, n_taps)
+    sofa.Data_IR = np.stack([np.stack([ramp * (i + 1), -ramp * (i + 1)]) for i in range(n_dirs)])
+    az = np.linspace(0, 270, n_dirs)
+    el = np.linspace(-30, 60, n_dirs)
+    sofa.SourcePosition = np.stack([az, el, np.full(n_dirs, 1.2)], axis=1)
+    sofa.Data_SamplingRate = fs_hz
+    if cartesian:  # a convention binsynth refuses
+        sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
+    return sofa
+
+
+def write_small_sofa(path: Path, **kw) -> str:
+    """Write :func:`small_sofa` to ``path``; return its SHA-256."""
+    sofar.write_sofa(str(path), small_sofa(**kw))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Mirror:
+    url: str
+    root: Path
+    requests: list[str]
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A loopback HTTP server serving ``root``; ``requests`` lists the GET paths it saw."""
+    root = tmp_path / "mirror"
+    root.mkdir()
+    seen: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def do_GET(self):
+            seen.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield Mirror(f"http://127.0.0.1:{server.server_port}", root, seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty HRTF cache for this test, selected through $BINSYNTH_HRTF_CACHE."""
+    path = tmp_path / "cache"
+    monkeypatch.setenv("BINSYNTH_HRTF_CACHE", str(path))
+    monkeypatch.delenv("BINSYNTH_HRTF_MIRROR", raising=False)
+    return path
+
+
+@pytest.fixture
+def registered():
+    """Register test entries through the public API; unregister them afterwards."""
+    names: list[str] = []
+
+    def add(**fields) -> Entry:
+        defaults = dict(kind="url", description="test set", source="loopback",
+                        licence="CC0-1.0", citation="Test, A. (2024) A tiny set.", sha256=None)
+        entry = registry.register(Entry(**{**defaults, **fields}))
+        names.append(entry.name)
+        return entry
+
+    yield add
+    for name in names:
+        registry.unregister(name)

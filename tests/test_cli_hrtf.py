@@ -8,96 +8,16 @@ HTTP server; only the ``axd-example`` test reaches PyPI.
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import os
 import subprocess
 import sys
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pytest
-import sofar
 
 from binsynth.acoustics import registry
-from binsynth.acoustics.registry import Entry
+from conftest import write_small_sofa
 
 SCRIPT = Path(sys.executable).with_name("binsynth")
-
-
-def write_sofa(path: Path, *, cartesian: bool = False) -> str:
-    """A 4-direction, 8-tap SimpleFreeFieldHRIR file at 48 kHz; returns its SHA-256."""
-    sofa = sofar.Sofa("SimpleFreeFieldHRIR")
-    ramp = np.linspace(1.0, 0.1, 8)
-    sofa.Data_IR = np.stack([np.stack([ramp, -ramp])] * 4)
-    sofa.SourcePosition = np.array([[0, -30, 1.2], [90, 0, 1.2], [180, 30, 1.2], [270, 60, 1.2]], float)
-    sofa.Data_SamplingRate = 48000.0
-    if cartesian:
-        sofa.SourcePosition_Type, sofa.SourcePosition_Units = "cartesian", "metre"
-    sofar.write_sofa(str(path), sofa)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@dataclass
-class Mirror:
-    url: str
-    root: Path
-    requests: list[str]
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    """A loopback HTTP server serving ``root``; ``requests`` lists the GET paths it saw."""
-    root = tmp_path / "mirror"
-    root.mkdir()
-    seen: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def do_GET(self):
-            seen.append(self.path)
-            super().do_GET()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Mirror(f"http://127.0.0.1:{server.server_port}", root, seen)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    path = tmp_path / "cache"
-    monkeypatch.setenv("BINSYNTH_HRTF_CACHE", str(path))
-    monkeypatch.delenv("BINSYNTH_HRTF_MIRROR", raising=False)
-    return path
-
-
-@pytest.fixture
-def registered():
-    names: list[str] = []
-
-    def add(**fields) -> Entry:
-        defaults = dict(kind="url", description="test set", source="loopback",
-                        licence="CC0-1.0", citation="Test, A. (2024) A tiny set.", sha256=None)
-        entry = registry.register(Entry(**{**defaults, **fields}))
-        names.append(entry.name)
-        return entry
-
-    yield add
-    for name in names:
-        registry.unregister(name)
 
 
 def binsynth(*args: str, cache: Path) -> subprocess.CompletedProcess:
@@ -170,7 +90,7 @@ def test_info_unknown_word(tmp_path):
 
 
 def test_pull_bad_checksum_caches_nothing(tmp_path, mirror):
-    write_sofa(mirror.root / "mit_kemar_normal_pinna.sofa")
+    write_small_sofa(mirror.root / "mit_kemar_normal_pinna.sofa")
     cache = tmp_path / "c"
     done = binsynth("hrtf", "pull", "mit-kemar", "--mirror", mirror.url, cache=cache)
     assert_one_line_error(done, "mit-kemar", "sha256", "nothing was cached")
@@ -185,7 +105,7 @@ def test_pull_http_404(tmp_path, mirror):
 
 def test_info_refuses_cartesian_positions(tmp_path):
     path = tmp_path / "cart.sofa"
-    write_sofa(path, cartesian=True)
+    write_small_sofa(path, cartesian=True)
     assert_one_line_error(binsynth("hrtf", "info", str(path), cache=tmp_path / "c"),
                           "SourcePosition_Type='cartesian'")
 
@@ -207,7 +127,7 @@ def test_pull_without_name_is_a_usage_error(tmp_path):
 
 def test_info_on_a_path(tmp_path):
     path = tmp_path / "small.sofa"
-    sha = write_sofa(path)
+    sha = write_small_sofa(path)
     done = binsynth("hrtf", "info", str(path), cache=tmp_path / "c")
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -243,7 +163,7 @@ def test_info_spherical(tmp_path):
 
 
 def test_pull_prints_path_and_reuses_cache(cache, mirror, registered, monkeypatch, capsys):
-    sha = write_sofa(mirror.root / "t.sofa")
+    sha = write_small_sofa(mirror.root / "t.sofa")
     registered(name="test-cli", url="https://example.invalid/t.sofa", sha256=sha)
 
     assert in_process(monkeypatch, "hrtf", "pull", "test-cli", "--mirror", mirror.url) == 0
@@ -262,7 +182,7 @@ def test_pull_prints_path_and_reuses_cache(cache, mirror, registered, monkeypatc
 
 
 def test_pull_unpinned_needs_a_flag(cache, mirror, registered, monkeypatch, capsys):
-    sha = write_sofa(mirror.root / "u.sofa")
+    sha = write_small_sofa(mirror.root / "u.sofa")
     registered(name="test-cli-unpinned", url="https://example.invalid/u.sofa")
 
     assert in_process(monkeypatch, "hrtf", "pull", "test-cli-unpinned", "--mirror", mirror.url) == 2

@@ -75,7 +75,6 @@ def diffuse_tail(
     r = len(seeds)
     hop = hop_samples(fs_hz)
     frame = 2 * hop
-    n_bins = hop + 1
     n_max = int(np.max(n_taps))
     n_frames = -(-n_max // hop) + 1  # frame m covers [(m - 1) hop, (m + 1) hop)
     power, coh = _diffuse_curves(hrtf, frame)
