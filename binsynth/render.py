@@ -156,22 +156,21 @@ class Renderer:
         return mixes, infos
 
     def _render_chunk(self, scenes: list[Scene]):
-        reqs, owner = [], []
+        reqs, slots = [], np.full((len(scenes), max(len(sc.sources) for sc in scenes)), -1, dtype=np.int64)
         for j, sc in enumerate(scenes):
             if not sc.sources:
                 raise ConfigError(f"scene {j}: has no sources")
-            for r in sc.requests():
+            for k, r in enumerate(sc.requests()):
+                slots[j, k] = len(reqs)
                 reqs.append(r)
-                owner.append(j)
-        brirs, binfo = self.synth.synthesize(reqs)
-        per_scene: list[list[int]] = [[] for _ in scenes]
-        for k, j in enumerate(owner):
-            per_scene[j].append(k)
+        brirs, lengths, binfo = self.synth.synthesize_batch(reqs)
+        # a zero BRIR at the end stands in for the missing sources of smaller scenes
+        brirs = torch.cat([brirs, brirs.new_zeros(1, *brirs.shape[1:])])
         groups: dict[tuple[int, int, int, int, int], list[int]] = {}
         for j, sc in enumerate(scenes):
             n = int(round(sc.duration_s * self.fs_hz))
-            taps = max(brirs[k].shape[-1] for k in per_scene[j])
-            n_src = len(per_scene[j])
+            n_src = len(sc.sources)
+            taps = int(lengths[slots[j, :n_src]].max())
             groups.setdefault((n, n_src, *plan_convolution(n, taps, n_src)), []).append(j)
         out: list[np.ndarray | None] = [None] * len(scenes)
         for (n, n_src, taps, n_fft, block), members in groups.items():
@@ -180,14 +179,15 @@ class Renderer:
             step = max(1, CHUNK_BYTES // per_item)
             for s0 in range(0, len(members), step):
                 part = members[s0 : s0 + step]
-                dry = torch.zeros(len(part), n_src, n_blocks * block if block < n else n, dtype=torch.float32)
-                h = torch.zeros(len(part), n_src, 2, taps, dtype=torch.float32, device=self.device)
+                dry = np.zeros((len(part), n_src, n_blocks * block if block < n else n), dtype=np.float32)
                 for b, j in enumerate(part):
-                    dry[b, :, :n] = torch.from_numpy(place_sources(scenes[j], self.fs_hz))
-                    for s, k in enumerate(per_scene[j]):
-                        h[b, s, :, : brirs[k].shape[-1]] = brirs[k]
-                y = convolve_sum(dry.to(self.device), h, n_fft, block)[..., :n]
+                    dry[b, :, :n] = place_sources(scenes[j], self.fs_hz)
+                index = torch.as_tensor(slots[part, :n_src], device=self.device)
+                h = brirs[index, :, :taps]  # (B, S, 2, taps); every BRIR here is at most `taps` long
+                if h.shape[-1] < taps:
+                    h = torch.nn.functional.pad(h, (0, taps - h.shape[-1]))
+                y = convolve_sum(torch.from_numpy(dry).to(self.device), h, n_fft, block)[..., :n]
                 y = y.cpu().numpy()
                 for b, j in enumerate(part):
                     out[j] = y[b]
-        return out, [[binfo[k] for k in per_scene[j]] for j in range(len(scenes))]
+        return out, [[binfo[k] for k in slots[j, : len(sc.sources)]] for j, sc in enumerate(scenes)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import torch
 
 from binsynth.constants import OCTAVE_BANDS_HZ
 
@@ -30,3 +31,15 @@ def band_masks(nfft: int, fs_hz: float) -> np.ndarray:
         masks[b] = np.where(d < 1.0, np.cos(0.5 * np.pi * d) ** 2, 0.0)
     masks.setflags(write=False)
     return masks
+
+
+def band_response(gain: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Σ_b gain[..., b] · masks[b]: per-band gains (..., B) to a response over frequency (..., F).
+
+    Written as B multiply-adds rather than a matrix product, whose blocking (and so its
+    rounding) depends on the number of rows: results must not depend on batch size.
+    """
+    out = gain[..., 0, None] * masks[0]
+    for b in range(1, masks.shape[0]):
+        out += gain[..., b, None] * masks[b]
+    return out

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from binsynth.acoustics.bands import band_masks
+from binsynth.acoustics.bands import band_masks, band_response
 from binsynth.acoustics.hrtf import HRTFSet
 from binsynth.acoustics.images import enumerate_images
 from binsynth.acoustics.room import ShoeboxRoom
@@ -174,17 +174,25 @@ class BRIRSynthesizer:
     # -- synthesis ------------------------------------------------------------------------
     def synthesize(self, requests: list[BRIRRequest]) -> tuple[list[torch.Tensor], list[BRIRInfo]]:
         """BRIRs (one (2, n_taps) float32 tensor on the device per request) and their infos."""
+        batch, lengths, infos = self.synthesize_batch(requests)
+        return [batch[i, :, :n] for i, n in enumerate(lengths)], infos
+
+    def synthesize_batch(self, requests: list[BRIRRequest]) -> tuple[torch.Tensor, np.ndarray, list[BRIRInfo]]:
+        """All BRIRs in one zero-padded tensor (R, 2, max n_taps) on the device, their lengths, infos.
+
+        Whole groups are written with one indexed copy each, so the number of device
+        operations does not grow with the number of requests.
+        """
         plans = [self._plan(r) for r in requests]
-        out: list[torch.Tensor] = [
-            torch.zeros(2, p["n_taps"], dtype=torch.float32, device=self.device) for p in plans
-        ]
+        lengths = np.array([p["n_taps"] for p in plans], dtype=np.int64)
+        batch = torch.zeros(len(requests), 2, int(lengths.max(initial=1)), dtype=torch.float32, device=self.device)
         infos: list[BRIRInfo | None] = [None] * len(requests)
         tail_db = np.zeros((len(requests), 7))
         for nfft_early, idx in _group(plans, "nfft_early").items():
             early, stats = self._early([requests[i] for i in idx], [plans[i] for i in idx], nfft_early)
+            # n_taps >= the early buffer for every request (see _plan), so it fits whole
+            batch[torch.as_tensor(idx, device=self.device), :, : early.shape[-1]] = early
             for j, i in enumerate(idx):
-                m = min(plans[i]["n_taps"], early.shape[-1])
-                out[i][:, :m] = early[j, :, :m]
                 infos[i] = self._info(requests[i], plans[i], stats[j])
                 tail_db[i] = stats[j]["tail_match_db"]
         idx = [i for i, p in enumerate(plans) if p["reverberant"]]
@@ -197,14 +205,13 @@ class BRIRSynthesizer:
                 volume_m3=np.array([r.room.volume_m3 for r in reqs]),
                 transition_s=np.array([plans[i]["transition"] for i in idx]),
                 fade_s=FADE_S,
-                n_taps=np.array([plans[i]["n_taps"] for i in idx]),
+                n_taps=lengths[idx],
                 seeds=[r.seed for r in reqs],
                 level_db=tail_db[idx],
                 device=self.device,
             )
-            for j, i in enumerate(idx):
-                out[i] += tails[j, :, : plans[i]["n_taps"]]
-        return out, infos
+            batch[torch.as_tensor(idx, device=self.device), :, : tails.shape[-1]] += tails
+        return batch, lengths, infos
 
     def _early(self, reqs: list[BRIRRequest], plans: list[dict], nfft: int):
         dev = self.device
@@ -225,7 +232,7 @@ class BRIRSynthesizer:
         req = imgs.request
         rel = imgs.position_m - lst[req]
         axes = torch.tensor(head_axes([r.yaw_deg for r in reqs], [r.pitch_deg for r in reqs]), **f64)
-        local = torch.einsum("kij,kj->ki", axes[req], rel)
+        local = (axes[req] * rel[:, None, :]).sum(-1)  # elementwise: no batch-size-dependent GEMM
         dist = torch.linalg.norm(local, dim=1)
         unit = (local / dist[:, None]).to(torch.float32)
 
@@ -238,7 +245,7 @@ class BRIRSynthesizer:
             ]),
             **f64,
         )
-        log_gain = torch.einsum("kw,kwb->kb", imgs.counts.to(torch.float64), log_refl[req]) - 0.5 * air_m[req] * dist[:, None]
+        log_gain = (imgs.counts.to(torch.float64)[:, :, None] * log_refl[req]).sum(1) - 0.5 * air_m[req] * dist[:, None]
         gain = torch.exp(log_gain) / dist[:, None]
         delay = dist / SPEED_OF_SOUND_M_S * self.fs_hz  # samples from emission
         trans = torch.tensor([p["transition"] if p["transition"] is not None else np.inf for p in plans], **f64)[req]
@@ -261,18 +268,15 @@ class BRIRSynthesizer:
             sl = slice(s0, s0 + step)
             spec = spectra[idx[sl, 0]] if idx.shape[1] == 1 else (spectra[idx[sl]] * w[sl, :, None, None].to(spectra.dtype)).sum(1)
             shift = _delay_phasors(total[sl], nfft, n_bins)  # (k, 2, F) exact e^{-2πi f τ}
-            shift *= (gain32[sl] @ masks)[:, None, :]  # zero-phase octave-band response
+            shift *= band_response(gain32[sl], masks)[:, None, :]  # zero-phase octave-band response
             acc.index_add_(0, req[sl], spec * shift)
         early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
         order = imgs.order
-        stats = []
-        for j in range(len(reqs)):
-            mine = req == j
-            stats.append(dict(
-                n_images=int(mine.sum()),
-                order=int(order[mine].max()) if bool(mine.any()) else 0,
-                tail_match_db=tail_db[j],
-            ))
+        n_images = torch.bincount(req, minlength=len(reqs)).cpu().numpy()
+        top = torch.zeros(len(reqs), dtype=order.dtype, device=dev).scatter_reduce_(0, req, order, "amax").cpu().numpy()
+        stats = [
+            dict(n_images=int(n_images[j]), order=int(top[j]), tail_match_db=tail_db[j]) for j in range(len(reqs))
+        ]
         return early, stats
 
     def _tail_match_db(self, req, order, arrival_s, gain, trans, rooms, n_req) -> np.ndarray:
@@ -304,7 +308,7 @@ class BRIRSynthesizer:
         return out
 
     def _lookup(self, unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        sims = unit @ self._units.T
+        sims = sum(unit[:, c, None] * self._units[None, :, c] for c in range(3))  # (K, M) cosines
         if self.interpolation == "nearest":
             idx = sims.argmax(dim=1, keepdim=True)
             return idx, torch.ones(idx.shape, dtype=torch.float32, device=self.device)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from binsynth.acoustics.bands import band_masks
+from binsynth.acoustics.bands import band_masks, band_response
 from binsynth.acoustics.hrtf import HRTFSet
 from binsynth.constants import SPEED_OF_SOUND_M_S
 from binsynth.noise import gaussian, stream_key
@@ -98,7 +98,7 @@ def diffuse_tail(
     gain = torch.as_tensor(level[:, None] * 10.0 ** (band_db / 20.0), dtype=torch.float32, device=device)
     env = gain[:, :, None] * torch.exp(-0.5 * rate[:, :, None] * centre_s)  # (R, B, M)
     masks = torch.tensor(band_masks(frame, float(fs_hz)), dtype=torch.float32, device=device)
-    shape = torch.einsum("rbm,bf->rmf", env, masks)
+    shape = band_response(env.transpose(1, 2), masks)  # (R, M, F)
 
     spec = torch.stack([left, right], dim=2) * shape[:, :, None, :]  # (R, M, 2, F)
     frames = torch.fft.irfft(spec, frame, dim=-1, norm="ortho") * window  # (R, M, 2, 2 hop)
@@ -110,5 +110,6 @@ def diffuse_tail(
     t = torch.arange(n_max, dtype=torch.float64, device=device) / fs_hz
     start = torch.as_tensor(np.asarray(transition_s) - fade_s / 2, device=device)
     ramp = ((t[None, :] - start[:, None]) / fade_s).clamp(0.0, 1.0)
-    ramp = torch.sin(0.5 * torch.pi * ramp) * (t[None, :] < torch.as_tensor(n_taps, device=device)[:, None] / fs_hz)
+    inside = torch.arange(n_max, device=device)[None, :] < torch.as_tensor(n_taps, device=device)[:, None]
+    ramp = torch.sin(0.5 * torch.pi * ramp) * inside
     return out * ramp[:, None, :].to(torch.float32)
