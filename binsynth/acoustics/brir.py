@@ -129,42 +129,54 @@ class BRIRSynthesizer:
         self._aligned = torch.as_tensor(self.hrtf.aligned_irs(self.lead), device=self.device)
         self._spectra: dict[int, torch.Tensor] = {}
 
-    # -- per-request planning (numpy, cheap) -------------------------------------------
-    def _plan(self, req: BRIRRequest) -> dict:
-        rel = req.source_m - req.listener_m
-        dist = float(np.linalg.norm(rel))
-        az, el, _ = cart_to_sph(rel @ head_axes(req.yaw_deg, req.pitch_deg).T)
-        fs = self.fs_hz
-        room = req.room
-        transition = None
-        if room is None:
-            max_order, max_path, horizon = 0, np.inf, dist
-        else:
-            first = _first_order_paths(room, req.source_m, req.listener_m)
-            transition = float(min(max(room.mixing_time_s, first.max() / SPEED_OF_SOUND_M_S + FADE_S / 2), MAX_TRANSITION_S))
-            if req.max_order is None:  # every image before the transition, faded out across it
-                max_order, max_path = 10**6, SPEED_OF_SOUND_M_S * (transition + FADE_S / 2)
-                horizon = max_path
-            else:  # the classic image-source model of a fixed order, no fade
-                max_order, max_path, transition = int(req.max_order), np.inf, None
-                # an image of order N is at most N + 1 lengths away along one axis, plus a diagonal
-                horizon = float((max_order + 1) * room.dimensions_m.max() + np.linalg.norm(room.dimensions_m))
-        reverberant = room is not None and req.tail and req.max_order is None
-        last_arrival = horizon / SPEED_OF_SOUND_M_S * fs
-        spread = self.hrtf.n_taps + int(0.010 * fs) + int(np.ceil(np.abs(self.hrtf.ear_delays_samples).max()))
-        nfft_early = 1 << int(np.ceil(np.log2(self.pre + last_arrival + spread)))
-        if reverberant:
-            rt60 = room.rt60_s
-            n_taps = int(np.ceil(TAIL_LENGTH_RT60 * rt60.max() * fs))
-            n_taps = max(n_taps, nfft_early - self.pre)
-        else:
-            rt60 = room.rt60_s if room is not None else None
-            n_taps = nfft_early - self.pre
-        return dict(
-            az=float(az), el=float(el), dist=dist, max_path=max_path, max_order=max_order, transition=transition,
-            nfft_early=nfft_early, n_taps=n_taps,
-            reverberant=reverberant, rt60=rt60,
+    # -- planning (numpy, vectorised over requests) ----------------------------------------
+    def _plan_all(self, requests: list[BRIRRequest]) -> list[dict]:
+        """Per request: direction, transition time, image cut-offs, FFT size and BRIR length."""
+        fs, c = self.fs_hz, SPEED_OF_SOUND_M_S
+        big = 10**6
+        src = np.stack([r.source_m for r in requests])
+        lst = np.stack([r.listener_m for r in requests])
+        rel = src - lst
+        dist = np.linalg.norm(rel, axis=1)
+        axes = head_axes([r.yaw_deg for r in requests], [r.pitch_deg for r in requests])
+        az, el, _ = cart_to_sph((axes * rel[:, None, :]).sum(-1))
+        has_room = np.array([r.room is not None for r in requests])
+        fixed = np.array([r.max_order is not None for r in requests])
+        order = np.array([r.max_order if r.max_order is not None else 0 for r in requests])
+        dims = np.stack([r.room.dimensions_m if r.room is not None else np.ones(3) for r in requests])
+        mixing = np.array([r.room.mixing_time_s if r.room is not None else 0.0 for r in requests])
+        # the six first-order reflections: mirror the source in each wall
+        first = np.zeros(len(requests))
+        for axis in range(3):
+            others = np.delete(rel, axis, axis=1)
+            for wall in (np.zeros(len(requests)), dims[:, axis]):
+                along = 2 * wall - src[:, axis] - lst[:, axis]
+                first = np.maximum(first, np.sqrt((others**2).sum(1) + along**2))
+        transition = np.minimum(np.maximum(mixing, first / c + FADE_S / 2), MAX_TRANSITION_S)
+        faded = has_room & ~fixed  # every image before the transition, faded out across it
+        max_order = np.where(~has_room, 0, np.where(fixed, order, big))
+        max_path = np.where(faded, c * (transition + FADE_S / 2), np.inf)
+        # an image of order N is at most N + 1 lengths away along one axis, plus a diagonal
+        horizon = np.where(
+            ~has_room, dist,
+            np.where(fixed, (order + 1) * dims.max(1) + np.linalg.norm(dims, axis=1), max_path),
         )
+        spread = self.hrtf.n_taps + int(0.010 * fs) + int(np.ceil(np.abs(self.hrtf.ear_delays_samples).max()))
+        nfft_early = 1 << np.ceil(np.log2(self.pre + horizon / c * fs + spread)).astype(np.int64)
+        reverberant = faded & np.array([r.tail for r in requests])
+        rt60 = [r.room.rt60_s if r.room is not None else None for r in requests]
+        n_taps = nfft_early - self.pre
+        for i in np.flatnonzero(reverberant):
+            n_taps[i] = max(n_taps[i], int(np.ceil(TAIL_LENGTH_RT60 * rt60[i].max() * fs)))
+        return [
+            dict(
+                az=float(az[i]), el=float(el[i]), dist=float(dist[i]), max_path=float(max_path[i]),
+                max_order=int(max_order[i]), transition=float(transition[i]) if faded[i] else None,
+                nfft_early=int(nfft_early[i]), n_taps=int(n_taps[i]), reverberant=bool(reverberant[i]),
+                rt60=rt60[i],
+            )
+            for i in range(len(requests))
+        ]
 
     def _hrtf_spectra(self, nfft: int) -> torch.Tensor:
         if nfft not in self._spectra:
@@ -183,7 +195,7 @@ class BRIRSynthesizer:
         Whole groups are written with one indexed copy each, so the number of device
         operations does not grow with the number of requests.
         """
-        plans = [self._plan(r) for r in requests]
+        plans = self._plan_all(requests)
         lengths = np.array([p["n_taps"] for p in plans], dtype=np.int64)
         batch = torch.zeros(len(requests), 2, int(lengths.max(initial=1)), dtype=torch.float32, device=self.device)
         infos: list[BRIRInfo | None] = [None] * len(requests)
@@ -361,17 +373,6 @@ def _group(plans: list[dict], key: str) -> dict[int, list[int]]:
     for i, p in enumerate(plans):
         groups.setdefault(p[key], []).append(i)
     return groups
-
-
-def _first_order_paths(room: ShoeboxRoom, source_m: np.ndarray, listener_m: np.ndarray) -> np.ndarray:
-    """(6,) path lengths in metres of the six first-order reflections."""
-    paths = []
-    for axis in range(3):
-        for wall in (0.0, room.dimensions_m[axis]):
-            img = source_m.copy()
-            img[axis] = 2 * wall - img[axis]
-            paths.append(np.linalg.norm(img - listener_m))
-    return np.asarray(paths)
 
 
 def _free_field_air() -> np.ndarray:
