@@ -29,3 +29,10 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+
+# Wheels (sofar, netCDF4, cftime, soundfile, ... for CPython 3.12 manylinux x86_64) and the
+# AXD SOFA file for an offline GPU machine: carry .gpu_wheels and hrtf_cache, then run
+# `bash scripts/gpu_check.sh` there.
+.PHONY: gpu-wheels
+gpu-wheels: setup
+	bash scripts/fetch_gpu_wheels.sh
