@@ -176,3 +176,18 @@ def test_yaw_turns_the_head(axd48):
     assert info.azimuth_deg == pytest.approx(-90.0)  # +x is on the right of a head facing +y
     e = (b.numpy() ** 2).sum(1)
     assert e[1] > 4 * e[0]
+
+
+def test_interp_blends_the_direct_sound_and_interp_all_every_image(axd48):
+    fs = 16000
+    az, el = 47.5, 12.0  # between measured directions
+    room = ShoeboxRoom([6.0, 5.0, 3.0], np.full((6, 7), 0.3), air_absorption=False)
+    direct = {m: _brir(axd48, fs, az, el, 2.0, interpolation=m)[0] for m in ("nearest", "interp", "interp-all")}
+    np.testing.assert_array_equal(direct["interp"], direct["interp-all"])
+    assert not np.allclose(direct["interp"], direct["nearest"])
+    early = {m: _brir(axd48, fs, az, el, 2.0, room=room, max_order=2, tail=False, interpolation=m)[0]
+             for m in ("interp", "interp-all")}
+    a, b = early["interp"].ravel(), early["interp-all"].ravel()
+    assert 0.95 < np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)) < 1.0
+    with pytest.raises(Exception, match="interpolation 'cubic'"):
+        BRIRSynthesizer(axd48, fs, "cpu", "cubic")

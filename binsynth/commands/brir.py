@@ -37,7 +37,7 @@ def brir_command(
     max_order: Annotated[Optional[int], typer.Option("--max-order", help="Fixed image-source order, no tail.")] = None,
     no_tail: Annotated[bool, typer.Option("--no-tail", help="Early reflections only.")] = False,
     no_air: Annotated[bool, typer.Option("--no-air", help="No air absorption.")] = False,
-    interpolation: Annotated[str, typer.Option("--interpolation", help="nearest | interp")] = "interp",
+    interpolation: Annotated[str, typer.Option("--interpolation", help="nearest | interp (direct sound blended) | interp-all")] = "interp",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the diffuse tail.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "cpu",
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write OUT.png with the BRIR.")] = True,
