@@ -291,7 +291,8 @@ class BRIRSynthesizer:
             # zero-phase octave-band response; a matrix product (its rounding may move by an
             # ulp with the batch size, far inside the tolerance batching is held to)
             shift *= (gain32[sl] @ masks)[:, None, :]
-            acc.index_add_(0, req[sl], spec * shift)
+            # through a real view: index_add_ on complex tensors is not on every device
+            torch.view_as_real(acc).index_add_(0, req[sl], torch.view_as_real(spec * shift))
         early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
         order = imgs.order
         n_images = torch.bincount(req, minlength=len(reqs)).cpu().numpy()
