@@ -36,3 +36,15 @@ class AudioFileError(BinsynthError, ValueError):
 
 class PathError(BinsynthError, FileNotFoundError):
     """A path that does not exist or cannot be written."""
+
+
+class RecipeError(ConfigError):
+    """A recipe that cannot be used. ``problems`` holds one ``"field.path: message"`` line
+    per problem; ``str(e)`` joins them with ``"; "`` (the CLI prints one per line)."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems) or ["recipe: invalid"]
+        super().__init__("; ".join(self.problems))
+
+    def __reduce__(self):  # keep ``problems`` through pickling (process pools, Ray)
+        return (type(self), (self.problems,))
