@@ -1,0 +1,180 @@
+"""sample_scene(recipe, split, index) -> SceneSpec: a pure function of (recipe, split, index).
+
+All randomness comes from ``numpy.random.default_rng([seed, split_number, index])``
+(``split_number`` = the split's position in the recipe's sorted split names), drawn in a
+fixed order: clip duration, room, listener, sources (count, then per source: corpus, clip, timing, gain,
+direction), background, QA. So scene i of a split is the same whatever else is rendered,
+in whatever order, by whichever worker.
+
+Placement: a source's direction (head frame) and distance are drawn together and redrawn
+(up to :data:`MAX_TRIES` times) until the source lies inside the room ``margin_m`` from the
+walls and at least ``min_separation_deg`` (great circle) from the sources placed before it;
+a source that cannot be placed is dropped and counted in ``scene.extra["dropped_sources"]``
+(never a label for audio that is not there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from binsynth.acoustics.brir import MIN_DISTANCE_M
+from binsynth.geometry import head_to_room, sph_to_cart
+from binsynth.scene import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
+
+MAX_TRIES = 200
+
+
+def draw(value, rng: np.random.Generator):
+    """A recipe parameter's value for this scene: a distribution is sampled, a number kept."""
+    return value.sample(rng) if hasattr(value, "sample") else value
+
+
+def split_number(recipe, split: str) -> int:
+    return sorted(recipe.dataset.splits).index(split)
+
+
+def scene_rng(recipe, split: str, index: int) -> np.random.Generator:
+    return np.random.default_rng([recipe.dataset.seed, split_number(recipe, split), index])
+
+
+def corpora_for(recipe) -> list:
+    """The recipe's corpora as :class:`binsynth.corpora.base.Corpus` objects, clips split by
+    the corpus's own ``split_weights`` or, by default, in proportion to the dataset's
+    split sizes (only the dataset's splits, so no clip is left unused)."""
+    from binsynth.corpora import make_corpus
+
+    total = sum(n for n in recipe.dataset.splits.values() if n > 0)
+    default = {s: n / total for s, n in recipe.dataset.splits.items() if n > 0}
+    out = []
+    for spec in recipe.sources.corpora:
+        options = spec.model_dump(exclude={"type", "weight", "split_weights", "name"}, exclude_none=True)
+        weights = spec.split_weights or default
+        out.append(make_corpus(spec.type, name=spec.name or spec.type, split_weights=weights, **options))
+    return out
+
+
+def sample_scene(recipe, split: str, index: int, corpora: list | None = None) -> SceneSpec:
+    """Scene ``index`` of ``split``: room, listener, placed sources with clips, background, QA."""
+    corpora = corpora if corpora is not None else corpora_for(recipe)
+    rng = scene_rng(recipe, split, index)
+    fs = recipe.audio.sample_rate_hz
+    duration = float(draw(recipe.audio.duration_s, rng))
+
+    room, dims = _room(recipe, rng)
+    listener = _listener(recipe, rng, dims)
+
+    src_cfg = recipe.sources
+    n_wanted = int(draw(src_cfg.n_sources, rng))
+    weights = np.array([c.weight for c in recipe.sources.corpora], dtype=float)
+    sources: list[SourceSpec] = []
+    onsets: list[float] = []
+    dropped = 0
+    for _ in range(n_wanted):
+        k = int(rng.choice(len(corpora), p=weights / weights.sum()))
+        clips = _clips(corpora[k], split)
+        clip = clips[int(rng.integers(len(clips)))]
+        onset = _onset(src_cfg, rng, onsets, duration)
+        length = draw(src_cfg.duration_s, rng) if src_cfg.duration_s is not None else duration
+        offset = float(min(duration, onset + float(length)))
+        gain_db = float(draw(src_cfg.gain_db, rng)) if src_cfg.gain_db is not None else 0.0
+        placed = _place(recipe, rng, dims, listener, sources)
+        if placed is None or onset is None:
+            dropped += 1
+            continue
+        az, el, dist, pos = placed
+        onsets.append(onset)
+        sources.append(SourceSpec(
+            label=clip.label, clip_id=f"{corpora[k].name}:{clip.clip_id}", azimuth_deg=az, elevation_deg=el,
+            distance_m=dist, position_m=pos, onset_s=float(onset), offset_s=offset, gain_db=gain_db,
+        ))
+    background = None
+    if recipe.background.enabled:
+        background = {"type": recipe.background.type, "snr_db": float(draw(recipe.background.snr_db, rng))}
+    scene = SceneSpec(
+        index=index, split=split, seed=_scene_seed(recipe, split, index), sample_rate_hz=fs,
+        duration_s=duration, room=room, listener=listener, sources=sources, hrtf=recipe.hrtf_for(split),
+        background=background, extra={"dropped_sources": dropped},
+    )
+    if recipe.qa.enabled and sources:
+        from binsynth.qa import generate_qa
+
+        n_q = int(draw(recipe.qa.questions_per_scene, rng))
+        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
+    return scene
+
+
+_CLIPS: dict[tuple[int, str], tuple] = {}
+
+
+def _clips(corpus, split: str) -> list:
+    """A corpus's clips of a split, listed once per process (listing hashes every clip id)."""
+    key = (id(corpus), split)
+    if key not in _CLIPS or _CLIPS[key][0] is not corpus:
+        _CLIPS[key] = (corpus, corpus.clips(split))
+    return _CLIPS[key][1]
+
+
+def _scene_seed(recipe, split: str, index: int) -> int:
+    """A 31-bit key for the scene's render-time noise (BRIR tails)."""
+    seq = np.random.SeedSequence([recipe.dataset.seed, split_number(recipe, split), index, 0xB125])
+    return int(seq.generate_state(1, np.uint32)[0] >> 1)
+
+
+def _room(recipe, rng):
+    cfg = recipe.room
+    if cfg.anechoic:
+        return RoomSpec(anechoic=True, air_absorption=cfg.air_absorption), None
+    dims = [float(draw(cfg.dimensions_m.x, rng)), float(draw(cfg.dimensions_m.y, rng)), float(draw(cfg.dimensions_m.z, rng))]
+    if cfg.materials is not None:
+        a = cfg.materials.absorption
+        absorption = np.asarray(a, dtype=float).tolist() if isinstance(a, list) else np.full((6, 7), float(draw(a, rng))).tolist()
+        return RoomSpec(False, dims, None, absorption, cfg.air_absorption), dims
+    return RoomSpec(False, dims, float(draw(cfg.rt60_s, rng)), None, cfg.air_absorption), dims
+
+
+def _listener(recipe, rng, dims) -> ListenerSpec:
+    cfg = recipe.room.listener
+    height = float(draw(cfg.height_m, rng))
+    if dims is None:
+        xy = [0.0, 0.0]
+    elif cfg.position_m is not None:
+        xy = [float(draw(cfg.position_m.x, rng)), float(draw(cfg.position_m.y, rng))]
+    else:
+        frac = cfg.position_frac
+        fx, fy = (float(draw(frac.x, rng)), float(draw(frac.y, rng))) if frac is not None else (0.5, 0.5)
+        xy = [fx * dims[0], fy * dims[1]]
+    return ListenerSpec([xy[0], xy[1], height], float(draw(cfg.yaw_deg, rng)), float(draw(cfg.pitch_deg, rng)))
+
+
+def _onset(cfg, rng, onsets: list[float], duration: float) -> float | None:
+    for _ in range(MAX_TRIES):
+        onset = float(draw(cfg.onset_s, rng))
+        if onset >= duration:
+            continue
+        if all(abs(onset - o) >= cfg.min_gap_s for o in onsets):
+            return onset
+    return None
+
+
+def _place(recipe, rng, dims, listener: ListenerSpec, placed: list[SourceSpec]):
+    cfg = recipe.placement
+    for _ in range(MAX_TRIES):
+        az = float(draw(cfg.azimuth_deg, rng))
+        el = float(draw(cfg.elevation_deg, rng))
+        dist = float(draw(cfg.distance_m, rng))
+        az = ((az + 180.0) % 360.0) - 180.0 if az != 180.0 else 180.0
+        if az == -180.0:
+            az = 180.0
+        if dist < MIN_DISTANCE_M:
+            continue
+        pos = head_to_room(az, el, dist, listener.position_m, listener.yaw_deg, listener.pitch_deg)
+        if dims is not None and cfg.inside_room:
+            m = cfg.margin_m
+            if np.any(pos < m) or np.any(pos > np.asarray(dims) - m):
+                continue
+        u = sph_to_cart(az, el)
+        if any(np.degrees(np.arccos(np.clip(u @ sph_to_cart(s.azimuth_deg, s.elevation_deg), -1, 1))) < cfg.min_separation_deg
+               for s in placed):
+            continue
+        return az, el, dist, [float(p) for p in pos]
+    return None

@@ -1,0 +1,59 @@
+"""sample_scene: a pure function of (recipe, split, index) that honours the recipe's constraints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from binsynth.geometry import sph_to_cart
+from binsynth.recipe import load_recipe
+from binsynth.sampling import corpora_for, sample_scene
+
+DEMO = Path(__file__).resolve().parents[1] / "recipes" / "demo.yaml"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    recipe = load_recipe(DEMO)
+    return recipe, corpora_for(recipe)
+
+
+def test_scene_is_a_pure_function_of_recipe_split_and_index(demo):
+    recipe, corpora = demo
+    forward = [sample_scene(recipe, "train", i, corpora).to_json() for i in range(12)]
+    backward = [sample_scene(recipe, "train", i, corpora_for(recipe)).to_json() for i in reversed(range(12))]
+    assert forward == backward[::-1]
+    assert len(set(forward)) == 12
+    assert sample_scene(recipe, "test", 3, corpora).to_json() != sample_scene(recipe, "train", 3, corpora).to_json()
+
+
+def test_constraints_hold_over_many_scenes(demo):
+    recipe, corpora = demo
+    place = recipe.placement
+    for i in range(150):
+        sc = sample_scene(recipe, "train", i, corpora)
+        dims = np.asarray(sc.room.dimensions_m)
+        assert 1 <= len(sc.sources) + sc.extra["dropped_sources"] <= 3
+        assert 0.2 <= sc.room.rt60_s <= 0.9
+        for s in sc.sources:
+            pos = np.asarray(s.position_m)
+            assert np.all(pos >= place.margin_m - 1e-9) and np.all(pos <= dims - place.margin_m + 1e-9)
+            assert np.linalg.norm(pos - sc.listener.position_m) == pytest.approx(s.distance_m)
+            assert -180 < s.azimuth_deg <= 180 and 0 <= s.onset_s < s.offset_s <= sc.duration_s
+        units = [sph_to_cart(s.azimuth_deg, s.elevation_deg) for s in sc.sources]
+        for a in range(len(units)):
+            for b in range(a):
+                assert np.degrees(np.arccos(np.clip(units[a] @ units[b], -1, 1))) >= place.min_separation_deg - 1e-6
+        onsets = sorted(s.onset_s for s in sc.sources)
+        assert all(b - a >= recipe.sources.min_gap_s - 1e-9 for a, b in zip(onsets, onsets[1:]))
+        assert sc.extra["qa"], "every scene with sources gets questions"
+
+
+def test_no_clip_is_used_by_two_splits(demo):
+    recipe, corpora = demo
+    used = {split: {s.clip_id.split("/")[-1] for i in range(200) for s in sample_scene(recipe, split, i, corpora).sources}
+            for split in ("train", "test")}
+    # synthetic clips are partitioned by variant number, for every class
+    assert used["train"].isdisjoint(used["test"])
