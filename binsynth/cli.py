@@ -13,6 +13,7 @@ import typer
 from binsynth.commands.brir import brir_command
 from binsynth.commands.demo import demo_command
 from binsynth.commands.hrtf import app as hrtf_app
+from binsynth.commands.render import render_command
 from binsynth.commands.validate import validate_command
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.command("brir")(brir_command)
 app.command("demo")(demo_command)
+app.command("render")(render_command)
 app.command("validate")(validate_command)
 app.add_typer(hrtf_app, name="hrtf")
 

@@ -1,0 +1,198 @@
+"""Rendering a dataset: plan shards, render each (in worker processes), commit atomically,
+resume what a killed run left, write the manifest, the resolved recipe and the card.
+
+Layout of ``DIR``: ``data/{split}-{k:05d}-of-{n:05d}.parquet``, ``manifest.json``,
+``recipe.yaml`` (the resolved recipe), ``README.md`` (dataset card). A shard is committed
+by an atomic rename and then recorded in the manifest; a rerun skips every recorded shard
+whose file still has its SHA-256 and renders the rest, giving the same bytes (scenes are
+pure functions of (recipe, split, index), and a shard's chunking does not depend on the
+number of workers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from binsynth.errors import ConfigError, PathError
+from binsynth.io.manifest import Manifest, ShardRecord, shard_name
+
+#: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
+CHUNK_SCENES = 16
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    split: str
+    index: int
+    count: int
+    first: int
+    n_scenes: int
+
+    @property
+    def file(self) -> str:
+        return f"data/{shard_name(self.split, self.index, self.count)}"
+
+
+def plan_shards(recipe, limit: int | None = None) -> list[ShardPlan]:
+    """Every shard of every split (at most ``limit`` scenes per split), in a fixed order."""
+    size = recipe.output.shard_size
+    plans = []
+    for split in sorted(recipe.dataset.splits):
+        n = recipe.dataset.splits[split] if limit is None else min(limit, recipe.dataset.splits[split])
+        count = -(-n // size)
+        plans += [ShardPlan(split, k, count, k * size, min(size, n - k * size)) for k in range(count)]
+    return plans
+
+
+# -- one shard (runs in a worker process) ---------------------------------------------------
+_WORKER: dict = {}
+
+
+def _context(recipe_text: str, base_dir: str, device: str):
+    """Recipe, corpora and renderers, built once per process."""
+    key = (hashlib.sha256(recipe_text.encode()).hexdigest(), base_dir, device)
+    if _WORKER.get("key") != key:
+        from binsynth.recipe import parse_recipe, recipe_hash
+        from binsynth.sampling import corpora_for
+
+        recipe = parse_recipe(recipe_text, base_dir=base_dir)
+        _WORKER.clear()
+        _WORKER.update(key=key, recipe=recipe, hash=recipe_hash(recipe), corpora=corpora_for(recipe), renderers={})
+    return _WORKER
+
+
+def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str):
+    from binsynth.acoustics.brir import BRIRSynthesizer
+    from binsynth.acoustics.sets import load_hrtf
+    from binsynth.device import resolve_device
+    from binsynth.render import Renderer
+
+    key = (hrtf_name, fs_hz)
+    if key not in ctx["renderers"]:
+        synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
+        ctx["renderers"][key] = Renderer(synth, chunk_scenes=CHUNK_SCENES)
+    return ctx["renderers"][key]
+
+
+def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu") -> ShardRecord:
+    """Render one shard and commit it atomically; returns its manifest record."""
+    import torch
+
+    # one intra-op thread per shard: reductions and FFTs round differently with other thread
+    # counts, and bytes must not depend on how many workers share the machine
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _render_shard(recipe_text, base_dir, plan, out, device)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardRecord:
+    from binsynth.dataset_rows import render_rows
+    from binsynth.io.shards import write_shard
+    from binsynth.sampling import sample_scene
+
+    ctx = _context(recipe_text, base_dir, device)
+    recipe = ctx["recipe"]
+    scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
+    renderer = _renderer(ctx, recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz, device)
+    rows = []
+    for s0 in range(0, len(scenes), CHUNK_SCENES):
+        rows += render_rows(scenes[s0 : s0 + CHUNK_SCENES], recipe, ctx["corpora"], renderer, ctx["hash"])
+    digest = write_shard(Path(out) / plan.file, rows, recipe.audio.sample_rate_hz)
+    return ShardRecord(plan.split, plan.index, plan.count, plan.first, plan.n_scenes, len(rows), digest, plan.file)
+
+
+# -- the driver ------------------------------------------------------------------------------
+OWN_FILES = ("manifest.json", "recipe.yaml", "README.md")
+
+
+def prepare_out(out: Path, recipe_hash: str, limit: int | None, overwrite: bool) -> Manifest:
+    """The manifest to resume from (or a fresh one); refuses a folder holding something else."""
+    if out.exists() and not out.is_dir():
+        raise PathError(f"--out {out}: exists and is not a folder")
+    manifest = Manifest.load(out) if out.is_dir() else None
+    same = manifest is not None and manifest.recipe_hash == recipe_hash and manifest.stats.get("limit") == limit
+    if out.is_dir() and any(out.iterdir()) and not same:
+        if not overwrite:
+            what = "another recipe (or --limit)" if manifest is not None else "files binsynth did not write"
+            raise ConfigError(f"--out {out}: holds {what}; choose an empty folder or pass --overwrite")
+        shutil.rmtree(out / "data", ignore_errors=True)
+        for name in OWN_FILES:
+            (out / name).unlink(missing_ok=True)
+        manifest = None
+    if manifest is None or not same:
+        from binsynth import __version__
+
+        manifest = Manifest(recipe_hash=recipe_hash, binsynth_version=__version__, stats={"limit": limit})
+        out.mkdir(parents=True, exist_ok=True)
+        manifest.save(out)  # first, so a run killed at any later moment is recognised and resumed
+    (out / "data").mkdir(exist_ok=True)
+    return manifest
+
+
+def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[ShardPlan]:
+    """Shards not committed yet: missing from the manifest, or whose file changed or went."""
+    todo = []
+    for plan in plans:
+        record = manifest.shards.get(plan.file)
+        path = out / plan.file
+        if record is None or not path.is_file() or _sha256(path) != record.sha256:
+            manifest.shards.pop(plan.file, None)
+            todo.append(plan)
+    return todo
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, limit: int | None = None,
+                   workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None) -> Manifest:
+    """Render (or finish) a dataset into ``out``; returns its manifest.
+
+    progress: optional callable ``advance(n_scenes)`` for a progress bar.
+    """
+    from binsynth.io.atomic import write_text_atomic
+    from binsynth.io.card import dataset_card
+    from binsynth.recipe import recipe_hash, resolved_yaml
+
+    if workers < 1:
+        raise ConfigError(f"--workers {workers}: must be at least 1")
+    out = Path(out)
+    manifest = prepare_out(out, recipe_hash(recipe), limit, overwrite)
+    write_text_atomic(out / "recipe.yaml", resolved_yaml(recipe))
+    plans = plan_shards(recipe, limit)
+    todo = pending(manifest, plans, out)
+    if progress is not None:
+        progress(sum(p.n_scenes for p in plans if p not in todo))
+    if workers == 1 or len(todo) <= 1:
+        for plan in todo:
+            manifest.add(render_shard(recipe_text, base_dir, plan, str(out), device))
+            manifest.save(out)
+            if progress is not None:
+                progress(plan.n_scenes)
+    else:
+        import multiprocessing
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(render_shard, recipe_text, base_dir, p, str(out), device): p for p in todo}
+            for fut in as_completed(futures):
+                manifest.add(fut.result())
+                manifest.save(out)
+                if progress is not None:
+                    progress(futures[fut].n_scenes)
+    manifest.stats.update(limit=limit, scenes={s: sum(r.rows for r in manifest.shards.values() if r.split == s)
+                                               for s in sorted(recipe.dataset.splits)})
+    manifest.save(out)
+    write_text_atomic(out / "README.md", dataset_card(recipe, manifest, out))
+    return manifest

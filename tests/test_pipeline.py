@@ -1,0 +1,119 @@
+"""Rendering datasets: byte-identical reruns, workers, SIGKILL and resume, HF datasets, refusal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from binsynth.io.codecs import decode
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = str(Path(sys.executable).with_name("binsynth"))
+
+
+@pytest.fixture(scope="module")
+def small_recipe(tmp_path_factory) -> Path:
+    """The demo recipe, shrunk: 1 s clips, shards of 2 scenes, 6 train + 3 test scenes."""
+    data = yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text())
+    data["dataset"]["splits"] = {"train": 6, "test": 3}
+    data["audio"]["duration_s"] = 1.0
+    data["sources"]["onset_s"] = {"uniform": [0.0, 0.5]}
+    data["sources"]["min_gap_s"] = 0.1
+    data["room"]["rt60_s"] = {"uniform": [0.2, 0.5]}
+    data["output"]["shard_size"] = 2
+    path = tmp_path_factory.mktemp("recipe") / "small.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def run(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600, **kw)
+
+
+def shard_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet"))}
+
+
+@pytest.fixture(scope="module")
+def reference(small_recipe, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "ds"
+    res = run("render", str(small_recipe), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_layout_manifest_and_card(reference):
+    names = sorted(p.name for p in reference.iterdir())
+    assert names == ["README.md", "data", "manifest.json", "recipe.yaml"]
+    assert sorted(shard_bytes(reference)) == [
+        "test-00000-of-00002.parquet", "test-00001-of-00002.parquet",
+        "train-00000-of-00003.parquet", "train-00001-of-00003.parquet", "train-00002-of-00003.parquet",
+    ]
+    manifest = json.loads((reference / "manifest.json").read_text())
+    assert sum(r["rows"] for r in manifest["shards"].values()) == 9
+    card = (reference / "README.md").read_text()
+    assert "config_name: default" in card and "+90 = left" in card and "channel 0 = left ear" in card
+    assert "CC BY-SA 3.0" in card
+
+
+def test_rerender_is_byte_identical_and_workers_do_not_matter(small_recipe, reference, tmp_path):
+    res = run("render", str(small_recipe), "--out", str(tmp_path / "two"), "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    assert shard_bytes(tmp_path / "two") == shard_bytes(reference)
+
+
+def test_sigkill_then_rerun_finishes_identically(small_recipe, reference, tmp_path):
+    out = tmp_path / "killed"
+    for delay in (1.5, 3.0):
+        proc = subprocess.Popen([BIN, "render", str(small_recipe), "--out", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        leftovers = [p.name for p in (out / "data").iterdir() if not p.name.endswith(".parquet")] if (out / "data").exists() else []
+        assert all(name.startswith(".") for name in leftovers)  # temporaries are hidden, never shards
+    res = run("render", str(small_recipe), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert shard_bytes(out) == shard_bytes(reference)
+
+
+def test_hf_datasets_loads_the_folder(reference):
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.load_dataset(str(reference))
+    assert ds["train"].num_rows == 6 and ds["test"].num_rows == 3
+    assert isinstance(ds["train"].features["audio"], datasets.Audio)
+    rows = ds["train"].cast_column("audio", datasets.Audio(decode=False))
+    for row in rows:
+        audio, fs = decode(row["audio"]["bytes"])
+        assert fs == 16000 and audio.shape == (2, 16000) and np.abs(audio).max() > 0
+        scene = json.loads(row["scene"])
+        assert [s["label"] for s in scene["sources"]] == [s["label"] for s in row["sources"]]
+        assert row["hrtf"]["sha256"] == "414f9300bbf13c59dfb2d4034d3003ae151b10d6fa8b6ca17a24a04f1b20946e"
+
+
+def test_another_recipe_is_refused_without_overwrite(small_recipe, reference, tmp_path):
+    out = tmp_path / "ds"
+    assert run("render", str(small_recipe), "--out", str(out), "--limit", "2").returncode == 0
+    res = run("render", str(small_recipe), "--out", str(out))  # a different --limit: another dataset
+    assert res.returncode == 2
+    assert res.stderr.strip().startswith("error: --out") and "--overwrite" in res.stderr and "Traceback" not in res.stderr
+    assert run("render", str(small_recipe), "--out", str(out), "--overwrite").returncode == 0
+    assert shard_bytes(out) == shard_bytes(reference)
+
+
+def test_bad_recipe_is_one_line_per_problem(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dataset: {name: x, seed: 1, splits: {train: 2}}\naudio: {sample_rate_hz: 16000, duration_s: 1.0}\n")
+    res = run("render", str(bad), "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert all(line.startswith("error: ") for line in res.stderr.strip().splitlines())
+    assert not (tmp_path / "o").exists()
