@@ -23,6 +23,7 @@ test: setup
 
 demo: setup
 	$(BIN)/binsynth demo --out $(DEMO_OUT)
+	$(BIN)/binsynth render recipes/demo.yaml --out $(DEMO_OUT)/dataset
 
 bench: setup
 	$(BIN)/python benchmarks/bench_render.py $(BENCH_ARGS)
