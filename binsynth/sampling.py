@@ -2,9 +2,11 @@
 
 All randomness comes from ``numpy.random.default_rng([seed, split_number, index])``
 (``split_number`` = the split's position in the recipe's sorted split names), drawn in a
-fixed order: clip duration, room, listener, sources (count, then per source: corpus, clip, timing, gain,
-direction), background, QA. So scene i of a split is the same whatever else is rendered,
-in whatever order, by whichever worker.
+fixed order: clip duration, room, listener, sources (count, then per source: corpus, clip,
+timing, gain, direction), background, QA. Timing honours ``min_gap_s`` between onsets and
+``max_overlap`` (most sources sounding at once); with ``snr_db`` each source after the
+first placed one is that many dB below it. So scene i of a split is the same whatever
+else is rendered, in whatever order, by whichever worker.
 
 Placement: a source's direction (head frame) and distance are drawn together and redrawn
 (up to :data:`MAX_TRIES` times) until the source lies inside the room ``margin_m`` from the
@@ -67,25 +69,25 @@ def sample_scene(recipe, split: str, index: int, corpora: list | None = None) ->
     n_wanted = int(draw(src_cfg.n_sources, rng))
     weights = np.array([c.weight for c in recipe.sources.corpora], dtype=float)
     sources: list[SourceSpec] = []
-    onsets: list[float] = []
     dropped = 0
     for _ in range(n_wanted):
         k = int(rng.choice(len(corpora), p=weights / weights.sum()))
         clips = _clips(corpora[k], split)
         clip = clips[int(rng.integers(len(clips)))]
-        onset = _onset(src_cfg, rng, onsets, duration)
-        length = draw(src_cfg.duration_s, rng) if src_cfg.duration_s is not None else duration
-        offset = float(min(duration, onset + float(length)))
-        gain_db = float(draw(src_cfg.gain_db, rng)) if src_cfg.gain_db is not None else 0.0
+        timing = _timing(src_cfg, rng, sources, duration)
+        if src_cfg.snr_db is not None:  # later sources relative to the first one placed
+            relative = float(draw(src_cfg.snr_db, rng))
+            gain_db = 0.0 if not sources else -relative
+        else:
+            gain_db = float(draw(src_cfg.gain_db, rng)) if src_cfg.gain_db is not None else 0.0
         placed = _place(recipe, rng, dims, listener, sources)
-        if placed is None or onset is None:
+        if placed is None or timing is None:
             dropped += 1
             continue
         az, el, dist, pos = placed
-        onsets.append(onset)
         sources.append(SourceSpec(
             label=clip.label, clip_id=f"{corpora[k].name}:{clip.clip_id}", azimuth_deg=az, elevation_deg=el,
-            distance_m=dist, position_m=pos, onset_s=float(onset), offset_s=offset, gain_db=gain_db,
+            distance_m=dist, position_m=pos, onset_s=timing[0], offset_s=timing[1], gain_db=gain_db,
         ))
     background = None
     if recipe.background.enabled:
@@ -146,14 +148,31 @@ def _listener(recipe, rng, dims) -> ListenerSpec:
     return ListenerSpec([xy[0], xy[1], height], float(draw(cfg.yaw_deg, rng)), float(draw(cfg.pitch_deg, rng)))
 
 
-def _onset(cfg, rng, onsets: list[float], duration: float) -> float | None:
+def _timing(cfg, rng, placed: list[SourceSpec], duration: float) -> tuple[float, float] | None:
+    """(onset, offset) in seconds honouring ``min_gap_s`` between onsets and ``max_overlap``."""
     for _ in range(MAX_TRIES):
         onset = float(draw(cfg.onset_s, rng))
-        if onset >= duration:
+        length = float(draw(cfg.duration_s, rng)) if cfg.duration_s is not None else duration
+        offset = min(duration, onset + length)
+        if not 0.0 <= onset < offset:
             continue
-        if all(abs(onset - o) >= cfg.min_gap_s for o in onsets):
-            return onset
+        if any(abs(onset - s.onset_s) < cfg.min_gap_s for s in placed):
+            continue
+        if cfg.max_overlap is not None and _most_at_once(placed, onset, offset) > cfg.max_overlap:
+            continue
+        return onset, offset
     return None
+
+
+def _most_at_once(placed: list[SourceSpec], onset: float, offset: float) -> int:
+    """Most sources sounding together if one more plays over [onset, offset)."""
+    events = sorted([(s.onset_s, 1) for s in placed] + [(s.offset_s, -1) for s in placed] + [(onset, 1), (offset, -1)],
+                    key=lambda e: (e[0], e[1]))
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
 
 
 def _place(recipe, rng, dims, listener: ListenerSpec, placed: list[SourceSpec]):

@@ -57,3 +57,25 @@ def test_no_clip_is_used_by_two_splits(demo):
             for split in ("train", "test")}
     # synthetic clips are partitioned by variant number, for every class
     assert used["train"].isdisjoint(used["test"])
+
+
+def test_max_overlap_and_snr_are_honoured(demo, tmp_path):
+    import yaml
+
+    from binsynth.sampling import _most_at_once
+
+    data = yaml.safe_load(DEMO.read_text())
+    data["sources"].update(n_sources=3, max_overlap=2, duration_s={"uniform": [0.5, 2.0]}, min_gap_s=0.1)
+    data["sources"].pop("gain_db")
+    data["sources"]["snr_db"] = {"uniform": [3.0, 9.0]}
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    recipe = load_recipe(path)
+    corpora = corpora_for(recipe)
+    for i in range(100):
+        sc = sample_scene(recipe, "train", i, corpora)
+        for j, s in enumerate(sc.sources):
+            others = sc.sources[:j] + sc.sources[j + 1 :]
+            assert _most_at_once(others, s.onset_s, s.offset_s) <= 2
+        assert sc.sources[0].gain_db == 0.0
+        assert all(-9.0 <= s.gain_db <= -3.0 for s in sc.sources[1:])
