@@ -10,6 +10,7 @@ import numpy as np
 
 import binsynth
 from binsynth.errors import ConfigError, PathError
+from binsynth.io.jsonutil import plain
 
 
 @dataclass
@@ -122,7 +123,7 @@ def write_brir(spec: BrirSpec, out: str | Path, png: bool = True) -> list[Path]:
         sf.write(tmp, brir.T, spec.fs_hz, subtype="FLOAT", format="WAV")
     written.append(out)
     side = out.with_suffix(".json")
-    write_text_atomic(side, json.dumps(sidecar, indent=2, default=_json_default) + "\n")
+    write_text_atomic(side, json.dumps(sidecar, indent=2, default=plain) + "\n")
     written.append(side)
     if png:
         from binsynth.plots import plot_brir
@@ -133,10 +134,3 @@ def write_brir(spec: BrirSpec, out: str | Path, png: bool = True) -> list[Path]:
         written.append(image)
     return written
 
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from binsynth.io.jsonutil import plain
+
 SCENE_FORMAT = 1
 
 
@@ -76,7 +78,7 @@ class SceneSpec:
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces): the same scene always gives the same text."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=_plain)
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=plain)
 
     @classmethod
     def from_dict(cls, d: dict) -> "SceneSpec":
@@ -101,10 +103,3 @@ class SceneSpec:
             return ShoeboxRoom(r.dimensions_m, np.asarray(r.absorption), r.air_absorption, r.rt60_s)
         return ShoeboxRoom.from_rt60(r.dimensions_m, r.rt60_s, air_absorption=r.air_absorption)
 
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
