@@ -98,10 +98,13 @@ def sample_scene(recipe, split: str, index: int, corpora: list | None = None) ->
         background=background, extra={"dropped_sources": dropped},
     )
     if recipe.qa.enabled and sources:
-        from binsynth.qa import generate_qa
+        from binsynth.qa import generate_qa, normalize_answer
 
         n_q = int(draw(recipe.qa.questions_per_scene, rng))
-        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
+        qa = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
+        for item in qa:  # the canonical form a reward function compares against
+            item["answer_norm"] = normalize_answer(item["task"], item["answer"])
+        scene.extra["qa"] = qa
     return scene
 
 

@@ -79,3 +79,13 @@ def test_max_overlap_and_snr_are_honoured(demo, tmp_path):
             assert _most_at_once(others, s.onset_s, s.offset_s) <= 2
         assert sc.sources[0].gain_db == 0.0
         assert all(-9.0 <= s.gain_db <= -3.0 for s in sc.sources[1:])
+
+
+def test_questions_carry_a_normalised_answer(demo):
+    from binsynth.qa import answer_matches, normalize_answer
+
+    recipe, corpora = demo
+    for i in range(30):
+        for qa in sample_scene(recipe, "test", i, corpora).extra["qa"]:
+            assert qa["answer_norm"] == normalize_answer(qa["task"], qa["answer"])
+            assert answer_matches(qa["task"], qa["answer"], qa["answer"])

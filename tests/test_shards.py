@@ -30,7 +30,7 @@ def _row(i: int, audio: np.ndarray) -> dict:
                  "rt60_bands": [0.5] * 7, "air_absorption": True},
         "listener": {"position": [3.0, 2.5, 1.6], "yaw": 0.0, "pitch": 0.0},
         "hrtf": {"name": "axd-example", "sha256": "0" * 64},
-        "qa": [{"level": 1, "task": "direction", "question": "Where is the siren?", "answer": "left",
+        "qa": [{"level": 1, "task": "direction", "question": "Where is the siren?", "answer": "left", "answer_norm": "left",
                 "choices": [], "answer_index": -1}],
         "scene": json.dumps({"index": i}),
         "recipe_hash": "f" * 64,

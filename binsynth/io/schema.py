@@ -54,6 +54,7 @@ QA_TYPE = pa.struct([
     ("task", pa.string()),
     ("question", pa.string()),
     ("answer", pa.string()),
+    ("answer_norm", pa.string()),
     ("choices", pa.list_(pa.string())),
     ("answer_index", pa.int32()),
 ])
