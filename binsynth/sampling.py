@@ -98,13 +98,10 @@ def sample_scene(recipe, split: str, index: int, corpora: list | None = None) ->
         background=background, extra={"dropped_sources": dropped},
     )
     if recipe.qa.enabled and sources:
-        from binsynth.qa import generate_qa, normalize_answer
+        from binsynth.qa import generate_qa
 
         n_q = int(draw(recipe.qa.questions_per_scene, rng))
-        qa = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
-        for item in qa:  # the canonical form a reward function compares against
-            item["answer_norm"] = normalize_answer(item["task"], item["answer"])
-        scene.extra["qa"] = qa
+        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
     return scene
 
 

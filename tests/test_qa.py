@@ -369,7 +369,7 @@ def test_deterministic_given_rng_state():
 
 def test_rows_fit_the_shard_schema():
     rows = generate_qa(random_scene(np.random.default_rng(3)), np.random.default_rng(0), n_questions=8)
-    assert rows and all(set(r) == {"level", "task", "question", "answer", "choices", "answer_index"} for r in rows)
+    assert rows and all(set(r) == {"level", "task", "question", "answer", "answer_norm", "choices", "answer_index"} for r in rows)
     arr = pa.array(rows, type=QA_TYPE)
     assert arr.to_pylist() == rows
 

@@ -63,6 +63,7 @@ class QAItem:
 
     def to_row(self) -> dict:
         return {"level": self.level, "task": self.task, "question": self.question, "answer": self.answer,
+                "answer_norm": normalize_answer(self.task, self.answer),
                 "choices": list(self.choices), "answer_index": self.answer_index}
 
 
@@ -161,7 +162,8 @@ def generate_qa(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping[st
     tasks:       weight per task name (see :data:`~binsynth.qa.taxonomy.TASKS`); None = all equally
     form:        "open", "mc4" or "mixed"
     vocabulary:  class labels that may serve as absent-class distractors (default: a built-in list)
-    returns      dicts with keys level, task, question, answer, choices, answer_index (``QA_TYPE``)
+    returns      dicts with keys level, task, question, answer, answer_norm (the canonical form
+                 a reward compares), choices, answer_index (``QA_TYPE``)
     """
     return [it.to_row() for it in generate_items(scene, rng, tasks=tasks, n_questions=n_questions, form=form,
                                                  vocabulary=vocabulary)]

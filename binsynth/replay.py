@@ -1,0 +1,162 @@
+"""Re-rendering one scene the way a dataset shard renders it: previews and replays.
+
+:func:`render_scene_row` is the one path both use: it builds the renderer exactly as
+:mod:`binsynth.pipeline` does (``BRIRSynthesizer(load_hrtf(name, fs), fs, device)`` in a
+``Renderer`` with the pipeline's chunk size, one torch thread) and calls
+:func:`binsynth.dataset_rows.render_rows` with a single scene, so the row it returns is the
+row a dataset would store.
+
+:func:`replay_row` finds a row of a rendered dataset by its id, checks that the dataset's
+``recipe.yaml`` and HRTF file are the ones that made it (recipe hash, HRTF SHA-256), renders
+the row's ``scene`` JSON again and returns both audios. A shard renders its scenes in chunks
+of up to :data:`~binsynth.pipeline.CHUNK_SCENES`; a scene rendered alone may differ from
+the same scene in a chunk by float rounding (< 1e-6), which can move a 16-bit sample by one
+step, so callers compare decoded audio within :data:`TOLERANCE` (1 LSB = 1/32768).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from binsynth.errors import ChecksumError, ConfigError, PathError, RecipeError
+
+#: Largest accepted difference between re-rendered and stored audio: one 16-bit step.
+TOLERANCE = 1.0 / 32768
+
+
+def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu"):
+    """A :class:`~binsynth.render.Renderer` built as the dataset pipeline builds it."""
+    from binsynth.acoustics.brir import BRIRSynthesizer
+    from binsynth.acoustics.sets import load_hrtf
+    from binsynth.device import resolve_device
+    from binsynth.pipeline import CHUNK_SCENES
+    from binsynth.render import Renderer
+
+    synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
+    return Renderer(synth, chunk_scenes=CHUNK_SCENES)
+
+
+def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=None, device: str = "cpu") -> dict:
+    """The dataset row (shard schema, FLAC bytes in ``row["audio"]["bytes"]``) of one scene.
+
+    ``scene`` is a :class:`~binsynth.scene.SceneSpec`; its ``extra`` gains are recomputed.
+    Rendering runs with one torch thread, as every shard does, so bytes match the dataset's.
+    """
+    import torch
+
+    from binsynth.dataset_rows import render_rows
+    from binsynth.recipe import recipe_hash
+    from binsynth.sampling import corpora_for
+
+    corpora = corpora if corpora is not None else corpora_for(recipe)
+    if renderer is None:
+        renderer = renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        (row,) = render_rows([scene], recipe, corpora, renderer, recipe_hash(recipe))
+    finally:
+        torch.set_num_threads(previous)
+    return row
+
+
+# ------------------------------------------------------------------------------ replay
+
+
+@dataclass
+class Replay:
+    """One replayed row. Audio is (2, samples) float32, channel 0 = left ear."""
+
+    row_id: str
+    shard: str
+    fs_hz: int
+    audio: np.ndarray
+    stored: np.ndarray
+    bytes_equal: bool
+    scene_equal: bool
+
+    @property
+    def max_diff(self) -> float:
+        """Largest absolute sample difference (full scale 1.0); inf when the shapes differ."""
+        if self.audio.shape != self.stored.shape:
+            return float("inf")
+        return float(np.max(np.abs(self.audio.astype(np.float64) - self.stored), initial=0.0))
+
+    @property
+    def differing_samples(self) -> int:
+        if self.audio.shape != self.stored.shape:
+            return max(self.audio.size, self.stored.size)
+        return int(np.count_nonzero(self.audio != self.stored))
+
+    @property
+    def ok(self) -> bool:
+        """Audio within one 16-bit step everywhere and the scene JSON reproduced."""
+        return self.max_diff <= TOLERANCE + 1e-12 and self.scene_equal
+
+
+def find_row(dataset_dir: str | Path, row_id: str) -> tuple[dict, str]:
+    """The row with ``id == row_id`` and its shard path (relative to the dataset folder).
+
+    Only the ``id`` column of the shards of the id's split is read to find it.
+    """
+    import pyarrow.parquet as pq
+
+    from binsynth.commands.dataset_tools import open_dataset
+
+    ds = open_dataset(dataset_dir)
+    split = row_id.rsplit("-", 1)[0] if "-" in row_id else ""
+    files = [r.file for r in ds.manifest.shards.values() if r.split == split]
+    for file in sorted(files):
+        path = ds.root / file
+        if not path.is_file():
+            continue
+        ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+        if row_id in ids:
+            table = pq.read_table(path)
+            return table.slice(ids.index(row_id), 1).to_pylist()[0], file
+    known = ", ".join(sorted(ds.splits)) or "none"
+    raise ConfigError(f"--id {row_id!r}: no such row in {ds.root} (ids look like 'train-00000003'; splits: {known})")
+
+
+def replay(dataset_dir: str | Path, row_id: str, device: str = "cpu") -> Replay:
+    """Render row ``row_id`` of the dataset at ``dataset_dir`` again from its scene JSON.
+
+    Raises :class:`~binsynth.errors.RecipeError` when ``DIR/recipe.yaml`` is not the recipe
+    that made the row (hash), :class:`~binsynth.errors.ChecksumError` when the HRTF file
+    differs from the one recorded in the row (SHA-256).
+    """
+    from binsynth.io.codecs import decode
+    from binsynth.recipe import load_recipe, recipe_hash
+    from binsynth.scene import SceneSpec
+
+    root = Path(dataset_dir)
+    row, shard = find_row(root, row_id)
+    recipe_file = root / "recipe.yaml"
+    if not recipe_file.is_file():
+        raise PathError(f"{recipe_file}: missing; a replay needs the dataset's resolved recipe")
+    recipe = load_recipe(recipe_file)
+    digest = recipe_hash(recipe)
+    if digest != row["recipe_hash"]:
+        raise RecipeError(f"{recipe_file}: recipe hash {digest[:12]}… differs from row {row_id}'s "
+                          f"{row['recipe_hash'][:12]}…; it is not the recipe that rendered this dataset")
+    scene = SceneSpec.from_json(row["scene"])
+    renderer = renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device)
+    sha = renderer.synth.hrtf.sha256
+    if sha != row["hrtf"]["sha256"]:
+        raise ChecksumError(f"HRTF {row['hrtf']['name']!r}: SHA-256 {sha[:12]}… differs from the "
+                            f"{row['hrtf']['sha256'][:12]}… recorded in row {row_id}; restore that file to replay it")
+    new = render_scene_row(recipe, scene, renderer=renderer)
+    audio, fs = decode(new["audio"]["bytes"], f"re-rendered {row_id}")
+    stored, _ = decode(row["audio"]["bytes"], f"{shard}: row {row_id}")
+    return Replay(row_id, shard, fs, audio, stored, new["audio"]["bytes"] == row["audio"]["bytes"],
+                  new["scene"] == row["scene"])
+
+
+def replay_row(dataset_dir: str | Path, row_id: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """(re-rendered audio, stored audio, fs_hz) of row ``row_id``; both (2, samples) float32
+    decoded from FLAC. They agree within :data:`TOLERANCE` when the dataset is intact."""
+    r = replay(dataset_dir, row_id)
+    return r.audio, r.stored, r.fs_hz
