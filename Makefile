@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_ARGS ?=
 DEMO_OUT ?= demo_out
 
-.PHONY: setup test demo bench clean
+.PHONY: setup system-deps test demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,9 +14,23 @@ $(STAMP): pyproject.toml
 	# torch first, pinned to the CPU wheel: anything that pulls torch later keeps it
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# nothing above may have replaced the pinned CPU torch (torchcodec in [dev] needs no torch)
+	$(BIN)/python -c "import sys, torch; v = torch.__version__; sys.exit(0 if v.split('+')[0] == '2.13.0' else f'setup: torch became {v}; expected 2.13.0 (CPU)')"
 	touch $@
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
+
+# FFmpeg's shared libraries: HF datasets decodes Audio() only through torchcodec, which loads
+# them at import. Installed with apt when missing and we are root (CI, containers); elsewhere
+# a warning says what to install. Idempotent: nothing happens once ffmpeg is on PATH.
+system-deps:
+	@if command -v ffmpeg >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing ffmpeg (apt) for torchcodec / HF datasets Audio decoding"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
+	else \
+	  echo "warning: ffmpeg not found; install FFmpeg (e.g. sudo apt-get install ffmpeg) or tests/test_hf_decode.py fails" >&2; \
+	fi
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -13,6 +13,8 @@ import typer
 from binsynth.commands.brir import brir_command
 from binsynth.commands.demo import demo_command
 from binsynth.commands.hrtf import app as hrtf_app
+from binsynth.commands.inspect import inspect_command, replay_command, stats_command
+from binsynth.commands.preview import preview_command
 from binsynth.commands.render import render_command
 from binsynth.commands.validate import validate_command
 
@@ -27,6 +29,10 @@ app.command("brir")(brir_command)
 app.command("demo")(demo_command)
 app.command("render")(render_command)
 app.command("validate")(validate_command)
+app.command("preview")(preview_command)
+app.command("inspect")(inspect_command)
+app.command("stats")(stats_command)
+app.command("replay")(replay_command)
 app.add_typer(hrtf_app, name="hrtf")
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from binsynth.errors import ConfigError, PathError
+from binsynth.io.hashing import sha256_file
 from binsynth.io.manifest import Manifest, ShardRecord, shard_name
 
 #: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
@@ -142,18 +143,10 @@ def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[Shard
     for plan in plans:
         record = manifest.shards.get(plan.file)
         path = out / plan.file
-        if record is None or not path.is_file() or _sha256(path) != record.sha256:
+        if record is None or not path.is_file() or sha256_file(path) != record.sha256:
             manifest.shards.pop(plan.file, None)
             todo.append(plan)
     return todo
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, limit: int | None = None,

@@ -77,6 +77,8 @@ class Replay:
     stored: np.ndarray
     bytes_equal: bool
     scene_equal: bool
+    bits: int = 16  # the dataset's PCM bit depth
+    shard_intact: bool = True  # the shard's SHA-256 equals the manifest's
 
     @property
     def max_diff(self) -> float:
@@ -104,7 +106,7 @@ def find_row(dataset_dir: str | Path, row_id: str) -> tuple[dict, str]:
     """
     import pyarrow.parquet as pq
 
-    from binsynth.commands.dataset_tools import open_dataset
+    from binsynth.io.dataset import open_dataset
 
     ds = open_dataset(dataset_dir)
     split = row_id.rsplit("-", 1)[0] if "-" in row_id else ""
@@ -128,12 +130,15 @@ def replay(dataset_dir: str | Path, row_id: str, device: str = "cpu") -> Replay:
     that made the row (hash), :class:`~binsynth.errors.ChecksumError` when the HRTF file
     differs from the one recorded in the row (SHA-256).
     """
+    from binsynth.io.hashing import sha256_file
     from binsynth.io.codecs import decode
+    from binsynth.io.manifest import Manifest
     from binsynth.recipe import load_recipe, recipe_hash
     from binsynth.scene import SceneSpec
 
     root = Path(dataset_dir)
     row, shard = find_row(root, row_id)
+    intact = sha256_file(root / shard) == Manifest.load(root).shards[shard].sha256
     recipe_file = root / "recipe.yaml"
     if not recipe_file.is_file():
         raise PathError(f"{recipe_file}: missing; a replay needs the dataset's resolved recipe")
@@ -152,7 +157,7 @@ def replay(dataset_dir: str | Path, row_id: str, device: str = "cpu") -> Replay:
     audio, fs = decode(new["audio"]["bytes"], f"re-rendered {row_id}")
     stored, _ = decode(row["audio"]["bytes"], f"{shard}: row {row_id}")
     return Replay(row_id, shard, fs, audio, stored, new["audio"]["bytes"] == row["audio"]["bytes"],
-                  new["scene"] == row["scene"])
+                  new["scene"] == row["scene"], recipe.output.bit_depth, intact)
 
 
 def replay_row(dataset_dir: str | Path, row_id: str) -> tuple[np.ndarray, np.ndarray, int]:

@@ -471,6 +471,6 @@ def test_make_corpus(audio_root):
     _write_csv(audio_root / "m.csv", ROWS)
     assert make_corpus("manifest", path=audio_root / "m.csv").clip("dog/mono.wav").split == "test"
     with pytest.raises(ConfigError, match="unknown"):
-        make_corpus("parquet")
+        make_corpus("sqlite")
     with pytest.raises(ConfigError, match="folder"):
         make_corpus("folder", root=audio_root, colour="blue")

@@ -16,7 +16,6 @@ takes, and a download library (pooch, requests) would be a new dependency for ~1
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import os
 import shutil
@@ -29,19 +28,11 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from binsynth.io.hashing import sha256_file  # noqa: F401  (part of this module's API)
 from binsynth.errors import ChecksumError, RegistryError
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_S = 60.0
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_sha256(path: Path, expected: str, *, what: str) -> None:

@@ -25,7 +25,6 @@ directions below -45°) do not have.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -35,16 +34,8 @@ import numpy as np
 
 from binsynth.dsp import onset_samples
 from binsynth.errors import HRTFError
+from binsynth.io.hashing import sha256_file
 from binsynth.geometry import sph_to_cart, wrap_azimuth_deg
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(eq=False)
@@ -249,7 +240,7 @@ def load_sofa(path: str | Path, fs_hz: int | None = None, name: str | None = Non
         pos[:, 0],
         pos[:, 1],
         name=name or path.stem,
-        sha256=file_sha256(path),
+        sha256=sha256_file(path),
         distance_m=float(np.median(pos[:, 2])),
         source=str(path),
     )
