@@ -111,7 +111,7 @@ def plot_scene_top(scene, path: str | Path, title: str | None = None) -> None:
     polar.set_title("head frame: azimuth CCW from the nose, +90° = left\n(radius = distance in m; elevations in the list)",
                     fontsize=10, pad=18)
     fig.suptitle(title or f"{scene.id} · {len(scene.sources)} source(s) · {scene.duration_s:g} s at "
-                 f"{scene.sample_rate_hz} Hz · HRTF {scene.hrtf}", fontsize=12)
+                 f"{scene.sample_rate_hz} Hz · HRTF {scene.hrtf}", fontsize=12, y=1.04)
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png", bbox_inches="tight")  # keep the list below the room
     plt.close(fig)
