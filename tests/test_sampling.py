@@ -89,3 +89,57 @@ def test_questions_carry_a_normalised_answer(demo):
         for qa in sample_scene(recipe, "test", i, corpora).extra["qa"]:
             assert qa["answer_norm"] == normalize_answer(qa["task"], qa["answer"])
             assert answer_matches(qa["task"], qa["answer"], qa["answer"])
+
+
+def test_anechoic_recipe_renders_rows(tmp_path):
+    import yaml
+
+    from binsynth.dataset_rows import render_rows
+    from binsynth.recipe import recipe_hash
+    from binsynth.acoustics.brir import BRIRSynthesizer
+    from binsynth.acoustics.sets import load_hrtf
+    from binsynth.render import Renderer
+
+    data = yaml.safe_load(DEMO.read_text())
+    data["room"] = {"anechoic": True, "listener": {"height_m": 1.5}}
+    data["placement"]["inside_room"] = False
+    data["audio"]["duration_s"] = 1.0
+    data["sources"]["onset_s"] = {"uniform": [0.0, 0.5]}
+    data["sources"]["min_gap_s"] = 0.1
+    data["hrtf"] = "spherical"
+    path = tmp_path / "anechoic.yaml"
+    path.write_text(yaml.safe_dump(data))
+    recipe = load_recipe(path)
+    corpora = corpora_for(recipe)
+    scenes = [sample_scene(recipe, "train", i, corpora) for i in range(3)]
+    assert all(s.room.anechoic and s.sources for s in scenes)
+    renderer = Renderer(BRIRSynthesizer(load_hrtf("spherical", 16000), 16000))
+    rows = render_rows(scenes, recipe, corpora, renderer, recipe_hash(recipe))
+    assert [r["room"]["anechoic"] for r in rows] == [True] * 3 and rows[0]["room"]["rt60"] is None
+    assert all(qa["answer"] != "dry" for r in rows for qa in r["qa"] if qa["task"] == "reverberation")
+
+
+def test_background_noise_is_diffuse_with_unit_power(axd48):
+    from scipy import signal
+
+    from binsynth.dataset_rows import diffuse_noise
+
+    fs, n = 16000, 32000
+    hrtf = axd48.resampled(fs)
+    for kind in ("white", "pink", "babble"):
+        noise = diffuse_noise(kind, n, fs, hrtf, seed=5)
+        assert noise.shape == (2, n) and np.mean(noise.astype(float) ** 2) == pytest.approx(1.0, rel=1e-3)
+        np.testing.assert_array_equal(noise, diffuse_noise(kind, n, fs, hrtf, seed=5))
+    white = diffuse_noise("white", n, fs, hrtf, seed=1).astype(float)
+    f, pxy = signal.csd(white[0], white[1], fs, nperseg=512)
+    _, pxx = signal.welch(white[0], fs, nperseg=512)
+    _, pyy = signal.welch(white[1], fs, nperseg=512)
+    coherence = np.real(pxy) / np.sqrt(pxx * pyy)
+    assert coherence[(f > 60) & (f < 200)].mean() > 0.7  # ears see the same low frequencies
+    assert abs(coherence[f > 3000].mean()) < 0.2  # and independent high ones
+    pink = diffuse_noise("pink", n, fs, hrtf, seed=1).astype(float)  # the same noise draw, 1/f shaped
+    fp, pp = signal.welch(pink[0], fs, nperseg=1024)
+    _, pw = signal.welch(white[0], fs, nperseg=1024)
+    tilt = pp / pw  # the HRTF's diffuse-field shape cancels
+    low, high = tilt[(fp > 200) & (fp < 400)].mean(), tilt[(fp > 3200) & (fp < 6400)].mean()
+    assert 10 * np.log10(low / high) == pytest.approx(12.0, abs=1.5)  # -3 dB per octave over 4 octaves
