@@ -57,6 +57,22 @@ def octave_band(x: np.ndarray, fs_hz: float, centre_hz: float) -> np.ndarray:
     return signal.sosfilt(sos, x, axis=-1)
 
 
+def shrunk_demo_recipe(folder: Path, splits: dict[str, int]) -> Path:
+    """recipes/demo.yaml shrunk for tests: 1 s clips, shards of 2 scenes, the given splits."""
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "recipes" / "demo.yaml").read_text())
+    data["dataset"]["splits"] = dict(splits)
+    data["audio"]["duration_s"] = 1.0
+    data["sources"]["onset_s"] = {"uniform": [0.0, 0.5]}
+    data["sources"]["min_gap_s"] = 0.1
+    data["room"]["rt60_s"] = {"uniform": [0.2, 0.5]}
+    data["output"]["shard_size"] = 2
+    path = folder / "small.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 

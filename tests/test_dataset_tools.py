@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import yaml
 
 from binsynth.io.codecs import decode
+from conftest import shrunk_demo_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = str(Path(sys.executable).with_name("binsynth"))
@@ -41,16 +41,7 @@ def assert_one_line_error(res: subprocess.CompletedProcess, *words: str) -> None
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory) -> Path:
     """The demo recipe, shrunk: 1 s clips, shards of 2 scenes, 4 train + 2 test scenes."""
-    data = yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text())
-    data["dataset"]["splits"] = {"train": 4, "test": 2}
-    data["audio"]["duration_s"] = 1.0
-    data["sources"]["onset_s"] = {"uniform": [0.0, 0.5]}
-    data["sources"]["min_gap_s"] = 0.1
-    data["room"]["rt60_s"] = {"uniform": [0.2, 0.5]}
-    data["output"]["shard_size"] = 2
-    path = tmp_path_factory.mktemp("recipe") / "small.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return shrunk_demo_recipe(tmp_path_factory.mktemp("recipe"), {"train": 4, "test": 2})
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from binsynth.io.codecs import decode
+from conftest import shrunk_demo_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = str(Path(sys.executable).with_name("binsynth"))
@@ -23,16 +23,7 @@ BIN = str(Path(sys.executable).with_name("binsynth"))
 @pytest.fixture(scope="module")
 def small_recipe(tmp_path_factory) -> Path:
     """The demo recipe, shrunk: 1 s clips, shards of 2 scenes, 6 train + 3 test scenes."""
-    data = yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text())
-    data["dataset"]["splits"] = {"train": 6, "test": 3}
-    data["audio"]["duration_s"] = 1.0
-    data["sources"]["onset_s"] = {"uniform": [0.0, 0.5]}
-    data["sources"]["min_gap_s"] = 0.1
-    data["room"]["rt60_s"] = {"uniform": [0.2, 0.5]}
-    data["output"]["shard_size"] = 2
-    path = tmp_path_factory.mktemp("recipe") / "small.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return shrunk_demo_recipe(tmp_path_factory.mktemp("recipe"), {"train": 6, "test": 3})
 
 
 def run(*args: str, **kw) -> subprocess.CompletedProcess:

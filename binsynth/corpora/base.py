@@ -215,7 +215,6 @@ def read_audio(
     offset past the end), each one line naming the file.
     """
     import soundfile as sf
-    from scipy.signal import resample_poly
 
     fs_hz = check_fs(fs_hz)
     duration_s, offset_s = check_times(duration_s, offset_s, fs_hz)
@@ -245,14 +244,24 @@ def read_audio(
         raise AudioFileError(f"{path}: not a readable audio file ({reason})") from e
     if data.shape[0] == 0:
         raise AudioFileError(f"{path}: no samples could be read")
-    if not np.all(np.isfinite(data)):
-        raise AudioFileError(f"{path}: audio holds NaN or infinite samples")
-    x = data.mean(axis=1, dtype=np.float64) if data.shape[1] > 1 else data[:, 0].astype(np.float64)
+    return finish_segment(data, src_fs, fs_hz, start, n_frames, duration_s, str(path))
+
+
+def finish_segment(seg: np.ndarray, src_fs: int, fs_hz: Hz, start: int, n_frames: int,
+                   duration_s: Seconds | None, where: str) -> np.ndarray:
+    """A read segment (frames, channels) starting at frame ``start`` of ``n_frames``, to float32
+    mono at ``fs_hz``: checked finite, downmixed by averaging, resampled, cut or padded to
+    ``duration_s``, with short fades where the segment was cut out of longer audio."""
+    from scipy.signal import resample_poly
+
+    if not np.all(np.isfinite(seg)):
+        raise AudioFileError(f"{where}: audio holds NaN or infinite samples")
+    x = seg.mean(axis=1, dtype=np.float64) if seg.shape[1] > 1 else seg[:, 0].astype(np.float64)
     if src_fs != fs_hz:
         ratio = Fraction(fs_hz, src_fs)
         x = resample_poly(x, ratio.numerator, ratio.denominator)
     cut_start = start > 0
-    cut_end = start + data.shape[0] < n_frames
+    cut_end = start + seg.shape[0] < n_frames
     if duration_s is not None:
         n = int(round(duration_s * fs_hz))
         cut_end = cut_end or x.shape[0] > n

@@ -37,13 +37,11 @@ from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from binsynth.corpora.base import (
-    CUT_FADE_S,
     Clip,
     Decibels,
     FileCorpus,
@@ -52,8 +50,7 @@ from binsynth.corpora.base import (
     audio_duration_s,
     check_fs,
     check_times,
-    fade_window,
-    fit_length,
+    finish_segment,
     normalise_peak,
     read_audio,
 )
@@ -288,8 +285,6 @@ def read_audio_bytes(
     (``read_audio`` only takes paths and base.py is shared; these lines follow its body.)
     ``where`` names the bytes in errors (AudioFileError, one line).
     """
-    from scipy.signal import resample_poly
-
     from binsynth.io.codecs import decode
 
     fs_hz = check_fs(fs_hz)
@@ -305,21 +300,7 @@ def read_audio_bytes(
     if duration_s is not None:  # a few extra source samples so the resampler's edge is outside
         want = min(want, int(math.ceil(duration_s * src_fs)) + 64)
     seg = audio[:, start : start + want].T  # (frames, channels), as soundfile reads
-    if not np.all(np.isfinite(seg)):
-        raise AudioFileError(f"{where}: audio holds NaN or infinite samples")
-    x = seg.mean(axis=1, dtype=np.float64) if seg.shape[1] > 1 else seg[:, 0].astype(np.float64)
-    if src_fs != fs_hz:
-        ratio = Fraction(fs_hz, src_fs)
-        x = resample_poly(x, ratio.numerator, ratio.denominator)
-    cut_start = start > 0
-    cut_end = start + seg.shape[0] < n_frames
-    if duration_s is not None:
-        n = int(round(duration_s * fs_hz))
-        cut_end = cut_end or x.shape[0] > n
-        x = fit_length(x, n)
-    if (cut_start or cut_end) and x.size:
-        x = x * fade_window(x.shape[0], int(round(CUT_FADE_S * fs_hz)), fade_in=cut_start, fade_out=cut_end)
-    return x.astype(np.float32)
+    return finish_segment(seg, src_fs, fs_hz, start, n_frames, duration_s, where)
 
 
 # ---------------------------------------------------------------- schema helpers
