@@ -150,11 +150,16 @@ def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[Shard
 
 
 def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, limit: int | None = None,
-                   workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None) -> Manifest:
+                   workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None,
+                   executor: str = "local", ray_address: str | None = None) -> Manifest:
     """Render (or finish) a dataset into ``out``; returns its manifest.
 
+    executor: "local" (a process pool of ``workers``) or "ray" (one Ray task per shard,
+    at ``ray_address``, or a local Ray instance when None).
     progress: optional callable ``advance(n_scenes)`` for a progress bar.
     """
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor!r}: expected local or ray")
     from binsynth.io.atomic import write_text_atomic
     from binsynth.io.card import dataset_card
     from binsynth.recipe import recipe_hash, resolved_yaml
@@ -168,22 +173,27 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     todo = pending(manifest, plans, out)
     if progress is not None:
         progress(sum(p.n_scenes for p in plans if p not in todo))
-    if workers == 1 or len(todo) <= 1:
+    def commit(plan: ShardPlan, record: ShardRecord) -> None:
+        manifest.add(record)
+        manifest.save(out)
+        if progress is not None:
+            progress(plan.n_scenes)
+
+    if executor == "ray" and todo:
+        from binsynth.executors.ray_executor import run_shards
+
+        run_shards(todo, recipe_text, base_dir, str(out.resolve()), device, address=ray_address,
+                   gpus_per_task=0.25 if device.startswith("cuda") else 0.0, on_done=commit)
+    elif workers == 1 or len(todo) <= 1:
         for plan in todo:
-            manifest.add(render_shard(recipe_text, base_dir, plan, str(out), device))
-            manifest.save(out)
-            if progress is not None:
-                progress(plan.n_scenes)
+            commit(plan, render_shard(recipe_text, base_dir, plan, str(out), device))
     else:
         import multiprocessing
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(render_shard, recipe_text, base_dir, p, str(out), device): p for p in todo}
             for fut in as_completed(futures):
-                manifest.add(fut.result())
-                manifest.save(out)
-                if progress is not None:
-                    progress(futures[fut].n_scenes)
+                commit(futures[fut], fut.result())
     manifest.stats.update(limit=limit, scenes={s: sum(r.rows for r in manifest.shards.values() if r.split == s)
                                                for s in sorted(recipe.dataset.splits)})
     manifest.save(out)

@@ -108,3 +108,30 @@ def test_bad_recipe_is_one_line_per_problem(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert all(line.startswith("error: ") for line in res.stderr.strip().splitlines())
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.ray
+def test_ray_executor_gives_the_local_bytes(small_recipe, reference, tmp_path):
+    import ray
+
+    from binsynth.pipeline import render_dataset
+    from binsynth.recipe import load_recipe
+
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=128 * 2**20, log_to_driver=False)
+    try:
+        render_dataset(load_recipe(small_recipe), small_recipe.read_text(), str(small_recipe.parent),
+                       tmp_path / "ray", executor="ray")
+    finally:
+        ray.shutdown()
+    assert shard_bytes(tmp_path / "ray") == shard_bytes(reference)
+    manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
+    assert sorted(Path(f).name for f in manifest["shards"]) == sorted(shard_bytes(reference))
+
+
+@pytest.mark.ray
+def test_ray_executor_from_the_command_line(small_recipe, reference, tmp_path):
+    res = run("render", str(small_recipe), "--out", str(tmp_path / "cli"), "--executor", "ray")
+    assert res.returncode == 0, res.stderr
+    assert shard_bytes(tmp_path / "cli") == shard_bytes(reference)
+    res = run("render", str(small_recipe), "--out", str(tmp_path / "x"), "--executor", "spark")
+    assert res.returncode == 2 and "--executor 'spark'" in res.stderr

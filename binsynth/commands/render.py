@@ -15,6 +15,8 @@ def render_command(
     workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes (default: one per CPU).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "cpu",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a dataset of another recipe in --out.")] = False,
+    executor: Annotated[str, typer.Option("--executor", help="local (process pool) | ray (one task per shard)")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="auto | HOST:PORT (default: a local Ray instance)")] = None,
 ) -> None:
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -42,6 +44,7 @@ def render_command(
             bar.update(task, rate=f"{speed:.1f} scenes/s" if speed else "")
 
         manifest = render_dataset(spec, text, str(recipe.resolve().parent), out, limit=limit, workers=workers,
-                                  device=device, overwrite=overwrite, progress=advance)
+                                  device=device, overwrite=overwrite, progress=advance,
+                                  executor=executor, ray_address=ray_address)
     rows = sum(r.rows for r in manifest.shards.values())
     typer.echo(f"{out}: {rows} scenes in {len(manifest.shards)} shards")

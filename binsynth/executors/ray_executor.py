@@ -1,0 +1,50 @@
+"""Rendering shards as Ray tasks: one task per shard, retried when a worker dies.
+
+Each task calls the same :func:`binsynth.pipeline.render_shard` as the local executor, so
+the shards are byte-identical to a local run; a task commits its shard atomically (temp
+name + rename), so a retried or duplicated task rewrites the same bytes. The driver
+records each finished shard in the manifest.
+
+Ray 2.60 turns token authentication on by default: connecting to an existing cluster
+needs the same ``RAY_AUTH_MODE`` (and token) in every process, or ``address="auto"`` from
+a process on a cluster node (e.g. under ``ray job submit``). Started here without an
+address, Ray runs a local instance with no dashboard, bound to this machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from binsynth.errors import ConfigError
+
+#: Task retries when a worker process dies (SIGKILL, OOM, node loss).
+MAX_RETRIES = 3
+
+
+def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
+               address: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
+               on_done: Callable) -> None:
+    """Render ``plans`` as Ray tasks; ``on_done(plan, record)`` runs in the driver as each finishes."""
+    try:
+        import ray
+    except ImportError as e:
+        raise ConfigError("--executor ray needs Ray: pip install 'ray>=2.9'") from e
+    from binsynth.pipeline import render_shard
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False, ignore_reinit_error=True)
+        except ConnectionError as e:
+            raise ConfigError(f"--ray-address {address}: cannot connect ({e})") from e
+    try:
+        task = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=MAX_RETRIES)(render_shard)
+        pending = {task.remote(recipe_text, base_dir, plan, out, device): plan for plan in plans}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            plan = pending.pop(done[0])
+            on_done(plan, ray.get(done[0]))
+    finally:
+        if started_here:
+            ray.shutdown()
