@@ -66,6 +66,11 @@ def diffuse_noise(kind: str, n: int, fs_hz: int, hrtf, seed: int) -> np.ndarray:
 
 def render_rows(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer, recipe_hash: str) -> list[dict]:
     """Rows (dicts in the shard schema) for scenes that share one HRTF set and rate."""
+    return finish_rows(scenes, *render_mixes(scenes, recipe, corpora, renderer), recipe, renderer.synth.hrtf, recipe_hash)
+
+
+def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer) -> tuple[dict, dict]:
+    """The device part: dry audio placed and rendered. Returns ({i: mix (2, n)}, {i: BRIR infos})."""
     by_name = {c.name: c for c in corpora}
     normalize = recipe.sources.normalize
     jobs = []
@@ -79,13 +84,14 @@ def render_rows(scenes: list[SceneSpec], recipe, corpora: list, renderer: Render
         jobs.append(Scene(sc.shoebox(), np.asarray(sc.listener.position_m), srcs, sc.duration_s,
                           sc.listener.yaw_deg, sc.listener.pitch_deg, seed=sc.seed))
     renderable = [i for i, sc in enumerate(scenes) if sc.sources]
-    mixes = {}
-    infos = {}
-    if renderable:
-        out, inf = renderer.render([jobs[i] for i in renderable])
-        mixes.update(zip(renderable, out))
-        infos.update(zip(renderable, inf))
-    hrtf = renderer.synth.hrtf
+    if not renderable:
+        return {}, {}
+    out, inf = renderer.render([jobs[i] for i in renderable])
+    return dict(zip(renderable, out)), dict(zip(renderable, inf))
+
+
+def finish_rows(scenes: list[SceneSpec], mixes: dict, infos: dict, recipe, hrtf, recipe_hash: str) -> list[dict]:
+    """The CPU part: background noise, peak guard, encoding, row dicts. Safe to run in a thread."""
     codec, bits = recipe.output.codec, recipe.output.bit_depth
     rows = []
     for i, sc in enumerate(scenes):

@@ -23,6 +23,8 @@ from binsynth.io.manifest import Manifest, ShardRecord, shard_name
 
 #: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
 CHUNK_SCENES = 16
+#: Threads that add background noise and encode FLAC while the next chunk renders.
+ENCODE_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, dev
 
 
 def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardRecord:
-    from binsynth.dataset_rows import render_rows
+    from concurrent.futures import ThreadPoolExecutor
+
+    from binsynth.dataset_rows import finish_rows, render_mixes
     from binsynth.io.shards import write_shard
     from binsynth.sampling import sample_scene
 
@@ -102,9 +106,14 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     recipe = ctx["recipe"]
     scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
     renderer = _renderer(ctx, recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz, device)
-    rows = []
-    for s0 in range(0, len(scenes), CHUNK_SCENES):
-        rows += render_rows(scenes[s0 : s0 + CHUNK_SCENES], recipe, ctx["corpora"], renderer, ctx["hash"])
+    # chunk k+1 renders (GPU or this thread) while a thread adds noise and encodes chunk k
+    with ThreadPoolExecutor(ENCODE_THREADS) as encoders:
+        pending = []
+        for s0 in range(0, len(scenes), CHUNK_SCENES):
+            part = scenes[s0 : s0 + CHUNK_SCENES]
+            mixes, infos = render_mixes(part, recipe, ctx["corpora"], renderer)
+            pending.append(encoders.submit(finish_rows, part, mixes, infos, recipe, renderer.synth.hrtf, ctx["hash"]))
+        rows = [row for fut in pending for row in fut.result()]
     digest = write_shard(Path(out) / plan.file, rows, recipe.audio.sample_rate_hz)
     return ShardRecord(plan.split, plan.index, plan.count, plan.first, plan.n_scenes, len(rows), digest, plan.file)
 
