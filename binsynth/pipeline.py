@@ -160,11 +160,14 @@ def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[Shard
 
 def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, limit: int | None = None,
                    workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None,
-                   executor: str = "local", ray_address: str | None = None) -> Manifest:
+                   executor: str = "local", ray_address: str | None = None,
+                   ray_cpus_per_task: float = 1.0, ray_gpus_per_task: float | None = None) -> Manifest:
     """Render (or finish) a dataset into ``out``; returns its manifest.
 
     executor: "local" (a process pool of ``workers``) or "ray" (one Ray task per shard,
-    at ``ray_address``, or a local Ray instance when None).
+    at ``ray_address``, or a local Ray instance when None), each task asking for
+    ``ray_cpus_per_task`` CPUs and ``ray_gpus_per_task`` GPUs (default 0.25 with a CUDA
+    device, so four shards share a GPU, else 0).
     progress: optional callable ``advance(n_scenes)`` for a progress bar.
     """
     if executor not in ("local", "ray"):
@@ -191,8 +194,9 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     if executor == "ray" and todo:
         from binsynth.executors.ray_executor import run_shards
 
+        gpus = ray_gpus_per_task if ray_gpus_per_task is not None else (0.25 if device.startswith("cuda") else 0.0)
         run_shards(todo, recipe_text, base_dir, str(out.resolve()), device, address=ray_address,
-                   gpus_per_task=0.25 if device.startswith("cuda") else 0.0, on_done=commit)
+                   cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, on_done=commit)
     elif workers == 1 or len(todo) <= 1:
         for plan in todo:
             commit(plan, render_shard(recipe_text, base_dir, plan, str(out), device))

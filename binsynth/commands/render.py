@@ -17,6 +17,8 @@ def render_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a dataset of another recipe in --out.")] = False,
     executor: Annotated[str, typer.Option("--executor", help="local (process pool) | ray (one task per shard)")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="auto | HOST:PORT (default: a local Ray instance)")] = None,
+    ray_cpus: Annotated[float, typer.Option("--ray-cpus-per-task", help="CPUs each Ray shard task asks for.")] = 1.0,
+    ray_gpus: Annotated[Optional[float], typer.Option("--ray-gpus-per-task", help="GPUs each Ray shard task asks for (default 0.25 with --device cuda, else 0).")] = None,
 ) -> None:
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -45,6 +47,7 @@ def render_command(
 
         manifest = render_dataset(spec, text, str(recipe.resolve().parent), out, limit=limit, workers=workers,
                                   device=device, overwrite=overwrite, progress=advance,
-                                  executor=executor, ray_address=ray_address)
+                                  executor=executor, ray_address=ray_address,
+                                  ray_cpus_per_task=ray_cpus, ray_gpus_per_task=ray_gpus)
     rows = sum(r.rows for r in manifest.shards.values())
     typer.echo(f"{out}: {rows} scenes in {len(manifest.shards)} shards")
