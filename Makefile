@@ -40,7 +40,9 @@ demo: setup
 	$(BIN)/binsynth render recipes/demo.yaml --out $(DEMO_OUT)/dataset
 
 bench: setup
-	$(BIN)/python benchmarks/bench_render.py $(BENCH_ARGS)
+	mkdir -p bench_out
+	$(BIN)/python benchmarks/bench_pipeline.py > bench_out/pipeline.json
+	BINSYNTH_BENCH_PIPELINE_JSON=bench_out/pipeline.json $(BIN)/python benchmarks/bench_render.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
