@@ -12,7 +12,10 @@ number of workers).
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +121,18 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     return ShardRecord(plan.split, plan.index, plan.count, plan.first, plan.n_scenes, len(rows), digest, plan.file)
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool-worker initializer: exit when the driver is gone (a SIGKILLed driver leaves its
+    spawned workers waiting on a pipe nobody closes)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="binsynth-parent-watch").start()
+
+
 # -- the driver ------------------------------------------------------------------------------
 OWN_FILES = ("manifest.json", "recipe.yaml", "README.md")
 
@@ -143,7 +158,20 @@ def prepare_out(out: Path, recipe_hash: str, limit: int | None, overwrite: bool)
         out.mkdir(parents=True, exist_ok=True)
         manifest.save(out)  # first, so a run killed at any later moment is recognised and resumed
     (out / "data").mkdir(exist_ok=True)
+    _remove_temporaries(out)
     return manifest
+
+
+def _remove_temporaries(out: Path) -> None:
+    """Delete the hidden temporaries (``.NAME.*.tmp*``) a killed run left before its renames.
+
+    Two runs into one folder at once are not supported (each would delete the other's
+    temporaries); a lock arrives with the reliability work.
+    """
+    for folder in (out, out / "data"):
+        for path in folder.glob(".*.tmp*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
 
 
 def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[ShardPlan]:
@@ -203,7 +231,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     else:
         import multiprocessing
 
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(render_shard, recipe_text, base_dir, p, str(out), device): p for p in todo}
             for fut in as_completed(futures):
                 commit(futures[fut], fut.result())

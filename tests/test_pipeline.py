@@ -31,7 +31,8 @@ def run(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def shard_bytes(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet"))}
+    """Committed shards only (a hidden temporary is never a shard)."""
+    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet")) if not p.name.startswith(".")}
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,17 @@ def test_sigkill_then_rerun_finishes_identically(small_recipe, reference, tmp_pa
     res = run("render", str(small_recipe), "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert shard_bytes(out) == shard_bytes(reference)
+    assert not [p.name for p in [*out.iterdir(), *(out / "data").iterdir()] if p.name.startswith(".")]
+
+
+def test_a_rerun_removes_temporaries_a_killed_run_left(small_recipe, reference, tmp_path):
+    out = tmp_path / "ds"
+    assert run("render", str(small_recipe), "--out", str(out), "--limit", "2").returncode == 0
+    stale = [out / "data" / ".train-00000-of-00001.parquet.x1.tmp.parquet", out / ".manifest.json.x2.tmp.json"]
+    for path in stale:
+        path.write_bytes(b"half-written")
+    assert run("render", str(small_recipe), "--out", str(out), "--limit", "2").returncode == 0
+    assert not any(path.exists() for path in stale)
 
 
 def test_hf_datasets_loads_the_folder(reference):
