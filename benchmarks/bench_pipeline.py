@@ -1,14 +1,15 @@
 """End-to-end dataset throughput: render + background + FLAC + Parquet, local vs Ray executors.
 
 Renders the same recipe (default: ``recipes/demo.yaml`` scaled to ``--scenes`` training
-scenes of ``--duration`` s) into fresh folders with:
+scenes of ``--duration`` s) into fresh folders, each as a cold ``binsynth render`` command
+(what a user runs; process start-up, imports and Ray start-up included), with:
   * the local executor with 1 worker and with ``--workers`` workers (process pool), and
-  * the Ray executor (a local Ray instance with ``--workers`` CPUs, one task per shard),
+  * the Ray executor (its own local Ray instance, one task per shard),
 checks that all three give byte-identical shards, and prints scenes/s for each, the Ray
 speed-up over one worker and Ray's overhead over the local pool, then ONE JSON line.
 Floors (issue 4, 2-core CPU): Ray with 2 workers ≥ 1.7 × one worker; overhead < 15 %.
 
-Usage: .venv/bin/python benchmarks/bench_pipeline.py [--scenes 96] [--duration 4] [--workers 2]
+Usage: .venv/bin/python benchmarks/bench_pipeline.py [--scenes 384] [--duration 4] [--workers 2]
        [--fs 16000] [--device cpu]
 """
 
@@ -29,45 +30,36 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scenes", type=int, default=96)
+    p.add_argument("--scenes", type=int, default=384)
     p.add_argument("--duration", type=float, default=4.0)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--fs", type=int, default=16000)
     p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
 
-    import ray
+    import subprocess
 
-    from binsynth.pipeline import render_dataset
-    from binsynth.recipe import load_recipe
-
+    binsynth = str(Path(sys.executable).with_name("binsynth"))
     tmp = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
     data = yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text())
     data["dataset"]["splits"] = {"train": args.scenes}
     data["audio"].update(sample_rate_hz=args.fs, duration_s=args.duration)
-    data["output"]["shard_size"] = max(1, args.scenes // (4 * args.workers))
+    data["output"]["shard_size"] = 16
     recipe_path = tmp / "bench.yaml"
     recipe_path.write_text(yaml.safe_dump(data))
-    recipe = load_recipe(recipe_path)
-    text = recipe_path.read_text()
 
-    def timed(name: str, **kw) -> float:
-        out = tmp / name
+    def timed(name: str, *flags: str) -> float:
         start = time.perf_counter()
-        render_dataset(recipe, text, str(tmp), out, device=args.device, **kw)
+        subprocess.run([binsynth, "render", str(recipe_path), "--out", str(tmp / name), "--device", args.device, *flags],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return time.perf_counter() - start
 
-    results = {}
-    timed("warmup", limit=2, workers=1)  # HRTF pull/cache, imports
-    results["local_1"] = timed("local_1", workers=1)
-    results[f"local_{args.workers}"] = timed(f"local_{args.workers}", workers=args.workers)
-    ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False,
-             object_store_memory=256 * 2**20)
-    try:
-        timed("ray_warmup", limit=2, executor="ray")
-        results[f"ray_{args.workers}"] = timed(f"ray_{args.workers}", executor="ray")
-    finally:
-        ray.shutdown()
+    timed("warmup", "--limit", "2", "--workers", "1")  # the HRTF file into the cache
+    results = {
+        "local_1": timed("local_1", "--workers", "1"),
+        f"local_{args.workers}": timed(f"local_{args.workers}", "--workers", str(args.workers)),
+        f"ray_{args.workers}": timed(f"ray_{args.workers}", "--executor", "ray"),
+    }
 
     def shards(name: str) -> dict[str, bytes]:
         return {q.name: q.read_bytes() for q in sorted((tmp / name / "data").glob("*.parquet"))}
