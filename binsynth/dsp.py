@@ -67,8 +67,8 @@ def t30_s(ir: np.ndarray, fs_hz: float) -> float:
     return float(-60.0 / slope)
 
 
-def coarse_fft_len(n: int, factors: tuple[int, ...] = (8, 9, 10, 12, 15)) -> int:
-    """Smallest m * 2**k >= n with m in ``factors`` (fast FFT sizes at most 12.5 % apart by default).
+def coarse_fft_len(n: int) -> int:
+    """Smallest m * 2**k >= n with m in {8, 9, 10, 12, 15}: fast FFT sizes at most 12.5 % apart.
 
     Requests whose sizes round to the same value can share one batched FFT; the size still
     depends only on ``n``, so results do not depend on how work was batched.
@@ -77,7 +77,7 @@ def coarse_fft_len(n: int, factors: tuple[int, ...] = (8, 9, 10, 12, 15)) -> int
         return 8
     k = max(0, int(n - 1).bit_length() - 4)
     while True:
-        for m in factors:
+        for m in (8, 9, 10, 12, 15):
             if m << k >= n:
                 return m << k
         k += 1

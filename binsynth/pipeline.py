@@ -11,6 +11,7 @@ number of workers).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -71,31 +72,42 @@ def _context(recipe_text: str, base_dir: str, device: str):
     return _WORKER
 
 
-def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str):
+def build_renderer(hrtf_name: str, fs_hz: int, device: str = "cpu"):
+    """The :class:`~binsynth.render.Renderer` every shard (and ``preview``/``replay``) renders with."""
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
     from binsynth.device import resolve_device
     from binsynth.render import Renderer
 
+    synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
+    return Renderer(synth, chunk_scenes=CHUNK_SCENES)
+
+
+def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str):
     key = (hrtf_name, fs_hz)
     if key not in ctx["renderers"]:
-        synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
-        ctx["renderers"][key] = Renderer(synth, chunk_scenes=CHUNK_SCENES)
+        ctx["renderers"][key] = build_renderer(hrtf_name, fs_hz, device)
     return ctx["renderers"][key]
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """One intra-op thread while rendering: reductions and FFTs round differently with other
+    thread counts, and bytes must not depend on how many workers share the machine."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu") -> ShardRecord:
     """Render one shard and commit it atomically; returns its manifest record."""
-    import torch
-
-    # one intra-op thread per shard: reductions and FFTs round differently with other thread
-    # counts, and bytes must not depend on how many workers share the machine
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         return _render_shard(recipe_text, base_dir, plan, out, device)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardRecord:

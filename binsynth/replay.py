@@ -29,14 +29,9 @@ TOLERANCE = 1.0 / 32768
 
 def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu"):
     """A :class:`~binsynth.render.Renderer` built as the dataset pipeline builds it."""
-    from binsynth.acoustics.brir import BRIRSynthesizer
-    from binsynth.acoustics.sets import load_hrtf
-    from binsynth.device import resolve_device
-    from binsynth.pipeline import CHUNK_SCENES
-    from binsynth.render import Renderer
+    from binsynth.pipeline import build_renderer
 
-    synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
-    return Renderer(synth, chunk_scenes=CHUNK_SCENES)
+    return build_renderer(hrtf_name, fs_hz, device)
 
 
 def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=None, device: str = "cpu") -> dict:
@@ -45,21 +40,16 @@ def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=Non
     ``scene`` is a :class:`~binsynth.scene.SceneSpec`; its ``extra`` gains are recomputed.
     Rendering runs with one torch thread, as every shard does, so bytes match the dataset's.
     """
-    import torch
-
     from binsynth.dataset_rows import render_rows
+    from binsynth.pipeline import one_torch_thread
     from binsynth.recipe import recipe_hash
     from binsynth.sampling import corpora_for
 
     corpora = corpora if corpora is not None else corpora_for(recipe)
     if renderer is None:
         renderer = renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         (row,) = render_rows([scene], recipe, corpora, renderer, recipe_hash(recipe))
-    finally:
-        torch.set_num_threads(previous)
     return row
 
 

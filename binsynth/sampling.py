@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from binsynth.acoustics.brir import MIN_DISTANCE_M
-from binsynth.geometry import head_to_room, sph_to_cart
+from binsynth.geometry import head_to_room, sph_to_cart, wrap_azimuth_deg
 from binsynth.scene import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
 
 MAX_TRIES = 200
@@ -181,9 +181,7 @@ def _place(recipe, rng, dims, listener: ListenerSpec, placed: list[SourceSpec]):
         az = float(draw(cfg.azimuth_deg, rng))
         el = float(draw(cfg.elevation_deg, rng))
         dist = float(draw(cfg.distance_m, rng))
-        az = ((az + 180.0) % 360.0) - 180.0 if az != 180.0 else 180.0
-        if az == -180.0:
-            az = 180.0
+        az = float(wrap_azimuth_deg(az))
         if dist < MIN_DISTANCE_M:
             continue
         pos = head_to_room(az, el, dist, listener.position_m, listener.yaw_deg, listener.pitch_deg)

@@ -33,7 +33,7 @@ from binsynth.acoustics.hrtf import HRTFSet
 from binsynth.acoustics.images import enumerate_images
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.acoustics.tail import diffuse_tail
-from binsynth.constants import SPEED_OF_SOUND_M_S
+from binsynth.constants import AIR_ENERGY_ATTENUATION_PER_M, SPEED_OF_SOUND_M_S
 from binsynth.errors import ConfigError, GeometryError
 from binsynth.geometry import cart_to_sph, head_axes
 from binsynth.memory import keep_freed_memory
@@ -255,7 +255,7 @@ class BRIRSynthesizer:
         log_refl = torch.tensor(np.stack([rm.log_reflection if rm is not None else np.zeros((6, 7)) for rm in rooms]), **f64)
         air_m = torch.tensor(
             np.stack([
-                (rm.air_attenuation_per_m if rm is not None else (_free_field_air() if r.air_absorption else np.zeros(7)))
+                (rm.air_attenuation_per_m if rm is not None else (AIR_ENERGY_ATTENUATION_PER_M if r.air_absorption else np.zeros(7)))
                 for rm, r in zip(rooms, reqs)
             ]),
             **f64,
@@ -385,8 +385,3 @@ def _group(plans: list[dict], key: str) -> dict[int, list[int]]:
         groups.setdefault(p[key], []).append(i)
     return groups
 
-
-def _free_field_air() -> np.ndarray:
-    from binsynth.constants import AIR_ENERGY_ATTENUATION_PER_M
-
-    return AIR_ENERGY_ATTENUATION_PER_M
