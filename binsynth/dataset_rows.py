@@ -11,7 +11,11 @@ the mixture would clip, it is scaled down and the factor recorded
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+
 import numpy as np
+import torch
 
 import binsynth
 from binsynth.acoustics.tail import _diffuse_curves
@@ -42,35 +46,73 @@ def dry_signal(scene: SceneSpec, k: int, corpora_by_name: dict, normalize) -> tu
     return (x * np.float32(10 ** (gain_db / 20))).astype(np.float32), float(gain_db)
 
 
-def diffuse_noise(kind: str, n: int, fs_hz: int, hrtf, seed: int) -> np.ndarray:
+def diffuse_noise(kind: str, n: int, fs_hz: int, hrtf, seed: int, device: torch.device | str = "cpu") -> np.ndarray:
     """(2, n) binaural diffuse noise with unit mean power per ear (before any SNR scaling)."""
+    return diffuse_noise_batch(kind, n, fs_hz, hrtf, [seed], device)[0]
+
+
+#: (HRTF, n, rate, pink, device) -> ear filters; a few entries (one per duration in practice)
+_SHAPES: dict = {}
+
+
+def _noise_shapes(pink: bool, n: int, fs_hz: int, hrtf, device: torch.device) -> torch.Tensor:
+    """(2 ears, 2 noises, F) float32 gains: ear e = g[e,0]·N0 + g[e,1]·N1 has the set's
+    diffuse-field power and interaural coherence (and a -3 dB/octave tilt if pink)."""
+    key = (hrtf.sha256, hrtf.n_taps, n, fs_hz, pink, str(device))
+    if key not in _SHAPES:
+        if len(_SHAPES) >= 8:
+            _SHAPES.clear()
+        power, coh = _diffuse_curves(hrtf, n)
+        tilt = 1.0 / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1.0 / fs_hz), 20.0) / 1000.0) if pink else 1.0
+        a, b = np.sqrt((1 + coh) / 2) * tilt, np.sqrt((1 - coh) / 2) * tilt
+        g = np.stack([np.sqrt(power[0]) * np.stack([a, b]), np.sqrt(power[1]) * np.stack([a, -b])])
+        _SHAPES[key] = torch.as_tensor(g, dtype=torch.float32, device=device)
+    return _SHAPES[key]
+
+
+def diffuse_noise_batch(kind: str, n: int, fs_hz: int, hrtf, seeds: list[int],
+                        device: torch.device | str = "cpu") -> list[np.ndarray]:
+    """:func:`diffuse_noise` for several seeds at once, on ``device`` (float32 FFTs; the
+    white and pink draws are counter-based, so a scene's noise does not depend on the batch)."""
+    device = torch.device(device)
     if kind == "babble":
         from binsynth.corpora.synthetic import synthesize
 
-        # two independent babbles, each four synthetic talkers
-        pair = [sum(synthesize("speech_babble", int(seed % 100_000) * 8 + 4 * e + t, fs_hz, n / fs_hz) for t in range(4))
-                for e in (0, 1)]
-        base = np.stack(pair).astype(np.float64)
+        # two independent babbles per seed, each four synthetic talkers
+        base = torch.as_tensor(np.stack([
+            sum(synthesize("speech_babble", int(seed % 100_000) * 8 + 4 * e + t, fs_hz, n / fs_hz) for t in range(4))
+            for seed in seeds for e in (0, 1)]), dtype=torch.float32, device=device)
     else:
-        base = gaussian([seed * 2 % (1 << 32), (seed * 2 + 1) % (1 << 32)], n).numpy().astype(np.float64)
-    spec = np.fft.rfft(base, axis=-1)
-    f = np.fft.rfftfreq(n, 1.0 / fs_hz)
-    if kind == "pink":
-        spec /= np.sqrt(np.maximum(f, 20.0) / 1000.0)
-    power, coh = _diffuse_curves(hrtf, n)
-    a, b = np.sqrt((1 + coh) / 2), np.sqrt((1 - coh) / 2)
-    ears = np.stack([np.sqrt(power[0]) * (a * spec[0] + b * spec[1]), np.sqrt(power[1]) * (a * spec[0] - b * spec[1])])
-    out = np.fft.irfft(ears, n, axis=-1)
-    return (out / np.sqrt(np.mean(out**2) + 1e-30)).astype(np.float32)
+        keys = [k for seed in seeds for k in (seed * 2 % (1 << 32), (seed * 2 + 1) % (1 << 32))]
+        base = gaussian(keys, n, device=device)
+    spec = torch.fft.rfft(base.reshape(len(seeds), 2, n), dim=-1)  # (S, 2 noises, F)
+    g = _noise_shapes(kind == "pink", n, fs_hz, hrtf, device)
+    ears = torch.fft.irfft(torch.einsum("enf,snf->sef", g.to(spec.dtype), spec), n, dim=-1)  # (S, 2 ears, n)
+    ears = ears / torch.sqrt(torch.mean(ears.double() ** 2, dim=(1, 2), keepdim=True) + 1e-30).float()
+    return list(ears.cpu().numpy())
 
 
 def render_rows(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer, recipe_hash: str) -> list[dict]:
     """Rows (dicts in the shard schema) for scenes that share one HRTF set and rate."""
-    return finish_rows(scenes, *render_mixes(scenes, recipe, corpora, renderer), recipe, renderer.synth.hrtf, recipe_hash)
+    return finish_rows(scenes, render_mixes(scenes, recipe, corpora, renderer), recipe, renderer.synth.hrtf, recipe_hash)
 
 
-def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer) -> tuple[dict, dict]:
-    """The device part: dry audio placed and rendered. Returns ({i: mix (2, n)}, {i: BRIR infos})."""
+@dataclass
+class Rendered:
+    """What the device part hands to the CPU part, keyed by scene index in the chunk:
+    mixes (2, n) float32, BRIR infos, unit-power background noise (2, n) float32, and the
+    seconds spent on dry audio and on the device (for profiles)."""
+
+    mixes: dict = field(default_factory=dict)
+    infos: dict = field(default_factory=dict)
+    noises: dict = field(default_factory=dict)
+    dry_s: float = 0.0
+    device_s: float = 0.0
+
+
+def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer) -> Rendered:
+    """The device part: dry audio placed and rendered, background noise drawn."""
+    t0 = time.perf_counter()
     by_name = {c.name: c for c in corpora}
     normalize = recipe.sources.normalize
     jobs = []
@@ -84,21 +126,32 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
         jobs.append(Scene(sc.shoebox(), np.asarray(sc.listener.position_m), srcs, sc.duration_s,
                           sc.listener.yaw_deg, sc.listener.pitch_deg, seed=sc.seed))
     renderable = [i for i, sc in enumerate(scenes) if sc.sources]
-    if not renderable:
-        return {}, {}
-    out, inf = renderer.render([jobs[i] for i in renderable])
-    return dict(zip(renderable, out)), dict(zip(renderable, inf))
+    result = Rendered()
+    t1 = time.perf_counter()
+    if renderable:
+        out, inf = renderer.render([jobs[i] for i in renderable])
+        result.mixes, result.infos = dict(zip(renderable, out)), dict(zip(renderable, inf))
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, sc in enumerate(scenes):
+        if sc.background is not None:
+            groups.setdefault((sc.background["type"], int(round(sc.duration_s * sc.sample_rate_hz))), []).append(i)
+    for (kind, n), members in groups.items():
+        noises = diffuse_noise_batch(kind, n, renderer.fs_hz, renderer.synth.hrtf, [scenes[i].seed for i in members],
+                                     renderer.device)
+        result.noises.update(zip(members, noises))
+    result.dry_s, result.device_s = t1 - t0, time.perf_counter() - t1
+    return result
 
 
-def finish_rows(scenes: list[SceneSpec], mixes: dict, infos: dict, recipe, hrtf, recipe_hash: str) -> list[dict]:
-    """The CPU part: background noise, peak guard, encoding, row dicts. Safe to run in a thread."""
+def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recipe_hash: str) -> list[dict]:
+    """The CPU part: background level, peak guard, encoding, row dicts. Safe to run in a thread."""
     codec, bits = recipe.output.codec, recipe.output.bit_depth
     rows = []
     for i, sc in enumerate(scenes):
         n = int(round(sc.duration_s * sc.sample_rate_hz))
-        mix = mixes.get(i, np.zeros((2, n), np.float32)).astype(np.float32)
+        mix = rendered.mixes.get(i, np.zeros((2, n), np.float32)).astype(np.float32)
         if sc.background is not None:
-            noise = diffuse_noise(sc.background["type"], n, sc.sample_rate_hz, hrtf, sc.seed)
+            noise = rendered.noises[i]
             power = float(np.mean(mix.astype(np.float64) ** 2))
             level = np.sqrt(power / 10 ** (sc.background["snr_db"] / 10)) if power > 0 else 10 ** (-50 / 20)
             mix = mix + noise * np.float32(level)
@@ -106,7 +159,7 @@ def finish_rows(scenes: list[SceneSpec], mixes: dict, infos: dict, recipe, hrtf,
         gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
         sc.extra["output_gain_db"] = round(20 * np.log10(gain), 4)
         mix = mix * np.float32(gain)
-        rows.append(_row(sc, mix, infos.get(i, []), hrtf, recipe_hash, codec, bits))
+        rows.append(_row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits))
     return rows
 
 

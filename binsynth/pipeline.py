@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from binsynth.errors import ConfigError, PathError
-from binsynth.io.hashing import sha256_file
-from binsynth.io.manifest import Manifest, ShardRecord, shard_name
+from binsynth.io.manifest import MANIFEST, Manifest, ShardRecord, shard_name
+from binsynth.io.store import Store, local_scratch, open_store
 
 #: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
 CHUNK_SCENES = 16
-#: Threads that add background noise and encode FLAC while the next chunk renders.
+#: Threads that finish and encode FLAC while the next chunk renders on a GPU. On the CPU a
+#: worker does everything in turn, so one worker is one core (the pool scales by workers).
 ENCODE_THREADS = 2
 
 
@@ -104,33 +104,82 @@ def one_torch_thread():
         torch.set_num_threads(previous)
 
 
-def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu") -> ShardRecord:
-    """Render one shard and commit it atomically; returns its manifest record."""
+@dataclass(frozen=True)
+class ShardResult:
+    """A committed shard's manifest record and where its time went (seconds; ``finish`` is
+    thread time, overlapping ``dry``/``device`` when encoding runs beside a GPU)."""
+
+    record: ShardRecord
+    stages: dict
+
+
+def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu") -> ShardResult:
+    """Render one shard and commit it atomically; returns its manifest record and stage times."""
     with one_torch_thread():
         return _render_shard(recipe_text, base_dir, plan, out, device)
 
 
-def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardRecord:
-    from concurrent.futures import ThreadPoolExecutor
+def _timed_finish(*args) -> tuple[list[dict], float]:
+    from binsynth.dataset_rows import finish_rows
 
-    from binsynth.dataset_rows import finish_rows, render_mixes
+    t0 = time.perf_counter()
+    rows = finish_rows(*args)
+    return rows, time.perf_counter() - t0
+
+
+def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardResult:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from binsynth.dataset_rows import render_mixes
     from binsynth.io.shards import write_shard
     from binsynth.sampling import sample_scene
 
+    t_start = time.time()
+    t0 = time.perf_counter()
     ctx = _context(recipe_text, base_dir, device)
     recipe = ctx["recipe"]
-    scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
     renderer = _renderer(ctx, recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz, device)
-    # chunk k+1 renders (GPU or this thread) while a thread adds noise and encodes chunk k
-    with ThreadPoolExecutor(ENCODE_THREADS) as encoders:
-        pending = []
+    t1 = time.perf_counter()
+    scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
+    stages = {"setup": t1 - t0, "sample": time.perf_counter() - t1, "dry": 0.0, "device": 0.0, "finish": 0.0}
+    # on a GPU, chunk k+1 renders while threads finish and encode chunk k; on the CPU in turn
+    threaded = renderer.device.type != "cpu"
+    with ThreadPoolExecutor(ENCODE_THREADS if threaded else 1) as encoders:
+        pending: list[Future] = []
         for s0 in range(0, len(scenes), CHUNK_SCENES):
             part = scenes[s0 : s0 + CHUNK_SCENES]
-            mixes, infos = render_mixes(part, recipe, ctx["corpora"], renderer)
-            pending.append(encoders.submit(finish_rows, part, mixes, infos, recipe, renderer.synth.hrtf, ctx["hash"]))
-        rows = [row for fut in pending for row in fut.result()]
-    digest = write_shard(Path(out) / plan.file, rows, recipe.audio.sample_rate_hz)
-    return ShardRecord(plan.split, plan.index, plan.count, plan.first, plan.n_scenes, len(rows), digest, plan.file)
+            rendered = render_mixes(part, recipe, ctx["corpora"], renderer)
+            stages["dry"] += rendered.dry_s
+            stages["device"] += rendered.device_s
+            args = (part, rendered, recipe, renderer.synth.hrtf, ctx["hash"])
+            if threaded:
+                pending.append(encoders.submit(_timed_finish, *args))
+            else:
+                done: Future = Future()
+                done.set_result(_timed_finish(*args))
+                pending.append(done)
+        rows = []
+        for fut in pending:
+            part_rows, seconds = fut.result()
+            rows += part_rows
+            stages["finish"] += seconds
+    t2 = time.perf_counter()
+    store = open_store(out)
+    if store.local is not None:
+        digest = write_shard(store.local / plan.file, rows, recipe.audio.sample_rate_hz)
+    else:  # written here, then copied to the remote store atomically
+        scratch = local_scratch()
+        scratch.mkdir(parents=True, exist_ok=True)
+        local = scratch / Path(plan.file).name
+        try:
+            digest = write_shard(local, rows, recipe.audio.sample_rate_hz)
+            store.put_file(plan.file, local)
+        finally:
+            local.unlink(missing_ok=True)
+    stages.update(write=time.perf_counter() - t2, wall=time.perf_counter() - t0, start=t_start, end=time.time(),
+                  pid=os.getpid(), scenes=len(rows))
+    record = ShardRecord(plan.split, plan.index, plan.count, plan.first, plan.n_scenes, len(rows), digest, plan.file)
+    return ShardResult(record, stages)
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -149,50 +198,41 @@ def _exit_with_parent(parent_pid: int) -> None:
 OWN_FILES = ("manifest.json", "recipe.yaml", "README.md")
 
 
-def prepare_out(out: Path, recipe_hash: str, limit: int | None, overwrite: bool) -> Manifest:
+def prepare_out(store: Store, recipe_hash: str, limit: int | None, overwrite: bool) -> Manifest:
     """The manifest to resume from (or a fresh one); refuses a folder holding something else."""
-    if out.exists() and not out.is_dir():
-        raise PathError(f"--out {out}: exists and is not a folder")
-    manifest = Manifest.load(out) if out.is_dir() else None
+    kind = store.kind()
+    if kind == "file":
+        raise PathError(f"--out {store.display}: exists and is not a folder")
+    manifest = Manifest.parse(store.read_text(MANIFEST), f"{store.display}/{MANIFEST}") if store.is_file(MANIFEST) else None
     same = manifest is not None and manifest.recipe_hash == recipe_hash and manifest.stats.get("limit") == limit
-    if out.is_dir() and any(out.iterdir()) and not same:
+    if kind == "dir" and store.names() and not same:
         if not overwrite:
             what = "another recipe (or --limit)" if manifest is not None else "files binsynth did not write"
-            raise ConfigError(f"--out {out}: holds {what}; choose an empty folder or pass --overwrite")
-        shutil.rmtree(out / "data", ignore_errors=True)
+            raise ConfigError(f"--out {store.display}: holds {what}; choose an empty folder or pass --overwrite")
+        store.rmtree("data")
         for name in OWN_FILES:
-            (out / name).unlink(missing_ok=True)
+            store.remove(name)
         manifest = None
     if manifest is None or not same:
         from binsynth import __version__
 
         manifest = Manifest(recipe_hash=recipe_hash, binsynth_version=__version__, stats={"limit": limit})
-        out.mkdir(parents=True, exist_ok=True)
-        manifest.save(out)  # first, so a run killed at any later moment is recognised and resumed
-    (out / "data").mkdir(exist_ok=True)
-    _remove_temporaries(out)
+        store.makedirs()
+        store.write_text(MANIFEST, manifest.dumps())  # first: a run killed later is recognised and resumed
+    store.makedirs("data")
+    # Hidden temporaries (``.NAME.*.tmp*``) a killed run left before its renames. Two runs
+    # into one folder at once are not supported (each would delete the other's
+    # temporaries); a lock arrives with the reliability work.
+    store.remove_temporaries()
     return manifest
 
 
-def _remove_temporaries(out: Path) -> None:
-    """Delete the hidden temporaries (``.NAME.*.tmp*``) a killed run left before its renames.
-
-    Two runs into one folder at once are not supported (each would delete the other's
-    temporaries); a lock arrives with the reliability work.
-    """
-    for folder in (out, out / "data"):
-        for path in folder.glob(".*.tmp*"):
-            if path.is_file():
-                path.unlink(missing_ok=True)
-
-
-def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[ShardPlan]:
+def pending(manifest: Manifest, plans: list[ShardPlan], store: Store) -> list[ShardPlan]:
     """Shards not committed yet: missing from the manifest, or whose file changed or went."""
     todo = []
     for plan in plans:
         record = manifest.shards.get(plan.file)
-        path = out / plan.file
-        if record is None or not path.is_file() or sha256_file(path) != record.sha256:
+        if record is None or not store.is_file(plan.file) or store.sha256(plan.file) != record.sha256:
             manifest.shards.pop(plan.file, None)
             todo.append(plan)
     return todo
@@ -201,33 +241,42 @@ def pending(manifest: Manifest, plans: list[ShardPlan], out: Path) -> list[Shard
 def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, limit: int | None = None,
                    workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None,
                    executor: str = "local", ray_address: str | None = None,
-                   ray_cpus_per_task: float = 1.0, ray_gpus_per_task: float | None = None) -> Manifest:
-    """Render (or finish) a dataset into ``out``; returns its manifest.
+                   ray_cpus_per_task: float = 1.0, ray_gpus_per_task: float | None = None,
+                   profile: str | Path | None = None) -> Manifest:
+    """Render (or finish) a dataset into ``out`` (a folder, or a pyarrow filesystem URI such
+    as ``s3://bucket/ds`` or ``file:///abs/ds``); returns its manifest.
 
     executor: "local" (a process pool of ``workers``) or "ray" (one Ray task per shard,
-    at ``ray_address``, or a local Ray instance when None), each task asking for
+    at ``ray_address``, or on a local Ray instance of ``workers`` CPUs when None), each task asking for
     ``ray_cpus_per_task`` CPUs and ``ray_gpus_per_task`` GPUs (default 0.25 with a CUDA
     device, so four shards share a GPU, else 0).
     progress: optional callable ``advance(n_scenes)`` for a progress bar.
+    profile: optional JSON path for where the shards rendered by this run spent their time
+    (:func:`write_profile`).
     """
+    t_run = time.perf_counter()
     if executor not in ("local", "ray"):
         raise ConfigError(f"--executor {executor!r}: expected local or ray")
-    from binsynth.io.atomic import write_text_atomic
     from binsynth.io.card import dataset_card
     from binsynth.recipe import recipe_hash, resolved_yaml
 
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
-    out = Path(out)
-    manifest = prepare_out(out, recipe_hash(recipe), limit, overwrite)
-    write_text_atomic(out / "recipe.yaml", resolved_yaml(recipe))
+    store = open_store(out)
+    if store.local is not None:
+        store = open_store(store.local.resolve())  # workers and Ray tasks may run elsewhere
+    manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite)
+    store.write_text("recipe.yaml", resolved_yaml(recipe))
     plans = plan_shards(recipe, limit)
-    todo = pending(manifest, plans, out)
+    todo = pending(manifest, plans, store)
     if progress is not None:
         progress(sum(p.n_scenes for p in plans if p not in todo))
-    def commit(plan: ShardPlan, record: ShardRecord) -> None:
-        manifest.add(record)
-        manifest.save(out)
+    profiles: list[dict] = []
+
+    def commit(plan: ShardPlan, result: ShardResult) -> None:
+        manifest.add(result.record)
+        profiles.append({"shard": plan.file, **result.stages})
+        store.write_text(MANIFEST, manifest.dumps())
         if progress is not None:
             progress(plan.n_scenes)
 
@@ -235,21 +284,48 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
         from binsynth.executors.ray_executor import run_shards
 
         gpus = ray_gpus_per_task if ray_gpus_per_task is not None else (0.25 if device.startswith("cuda") else 0.0)
-        run_shards(todo, recipe_text, base_dir, str(out.resolve()), device, address=ray_address,
-                   cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, on_done=commit)
+        run_shards(todo, recipe_text, base_dir, store.display, device, address=ray_address,
+                   cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, local_cpus=workers,
+                   on_done=commit)
     elif workers == 1 or len(todo) <= 1:
         for plan in todo:
-            commit(plan, render_shard(recipe_text, base_dir, plan, str(out), device))
+            commit(plan, render_shard(recipe_text, base_dir, plan, store.display, device))
     else:
         import multiprocessing
 
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(render_shard, recipe_text, base_dir, p, str(out), device): p for p in todo}
+            futures = {pool.submit(render_shard, recipe_text, base_dir, p, store.display, device): p for p in todo}
             for fut in as_completed(futures):
                 commit(futures[fut], fut.result())
     manifest.stats.update(limit=limit, scenes={s: sum(r.rows for r in manifest.shards.values() if r.split == s)
                                                for s in sorted(recipe.dataset.splits)})
-    manifest.save(out)
-    write_text_atomic(out / "README.md", dataset_card(recipe, manifest, out))
+    store.write_text(MANIFEST, manifest.dumps())
+    store.write_text("README.md", dataset_card(recipe, manifest, store))
+    if profile is not None:
+        write_profile(Path(profile), profiles, wall_s=time.perf_counter() - t_run, workers=workers, device=device,
+                      executor=executor)
     return manifest
+
+
+STAGES = ("setup", "sample", "dry", "device", "finish", "write")
+
+
+def write_profile(path: Path, shards: list[dict], *, wall_s: float, **info) -> dict:
+    """Write where the run's time went as JSON: per shard, and summed over shards (seconds),
+    with each stage's share of the workers' busy time. Returns the summary."""
+    import json
+
+    from binsynth.io.atomic import write_text_atomic
+
+    total = {k: round(sum(p[k] for p in shards), 4) for k in STAGES}
+    busy = sum(total.values())
+    scenes = sum(p["scenes"] for p in shards)
+    summary = {
+        **info, "wall_s": round(wall_s, 3), "scenes": scenes, "shards": len(shards),
+        "scenes_per_s": round(scenes / wall_s, 2) if wall_s > 0 else None,
+        "stage_s": total, "stage_share": {k: round(v / busy, 4) if busy else 0.0 for k, v in total.items()},
+        "per_shard": shards,
+    }
+    write_text_atomic(path, json.dumps(summary, indent=1) + "\n")
+    return summary

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Prepare what an offline GPU machine needs to run scripts/gpu_check.sh (run it HERE,
 # where the package registries can be reached; `make gpu-wheels` does).
-#
-# The GPU machine has python3 3.12 with torch (CUDA), numpy, scipy, typer, rich, pydantic,
-# pyyaml, matplotlib, pytest and hypothesis, but no network and none of sofar / netCDF4 /
-# cftime / soundfile. This script
+# The GPU image has python3 3.12 with torch (CUDA), numpy, scipy, typer, rich, pyarrow,
+# pyyaml, matplotlib, pytest and hypothesis, but no network and no sofar / netCDF4 /
+# cftime / soundfile (pydantic may be missing too). This script
 #   1. downloads CPython 3.12 manylinux x86_64 wheels (no dependency resolution: the list
-#      is the runtime closure of binsynth's `sofar` and `soundfile` requirements, read from
-#      this checkout's .venv, minus numpy) into .gpu_wheels/ (git-ignored), pinned to the
+#      is the runtime closure of binsynth's `sofar`, `soundfile` and `pydantic` requirements,
+#      read from this checkout's .venv, minus what the image has) into .gpu_wheels/ (git-ignored), pinned to the
 #      versions the .venv runs where it has them;
 #   2. makes sure the measured AXD HRTF set is in hrtf_cache/axd-example.sofa
 #      (`binsynth hrtf pull axd-example`, verified against its SHA-256).
@@ -26,7 +25,7 @@ if [ ! -x "$PY" ]; then
     exit 2
 fi
 
-# Runtime closure of sofar + soundfile as "name==version" lines (markers evaluated for
+# Runtime closure of sofar + soundfile + pydantic as "name==version" lines (markers evaluated for
 # CPython 3.12 on Linux x86_64), minus what the GPU machine already has.
 mapfile -t REQS < <("$PY" - <<'EOF'
 import importlib.metadata as md
@@ -38,12 +37,13 @@ ENV = {
     "platform_python_implementation": "CPython", "os_name": "posix", "extra": "",
 }
 # on the GPU machine already (and compiled against its torch/numpy): never shipped
-PRESENT = {"numpy", "scipy", "torch", "typer", "rich", "pydantic", "pyyaml", "matplotlib", "pytest", "hypothesis"}
+PRESENT = {"numpy", "scipy", "torch", "typer", "rich", "pyyaml", "matplotlib", "pytest", "hypothesis", "pyarrow"}
 
 def norm(name):
     return name.lower().replace("_", "-").replace(".", "-")
 
-seen, todo = {}, ["sofar", "soundfile"]
+# pydantic is not on every image's list: shipped, and skipped there if present
+seen, todo = {}, ["sofar", "soundfile", "pydantic"]
 while todo:
     name = todo.pop()
     if norm(name) in seen or norm(name) in PRESENT:

@@ -12,18 +12,20 @@
 #   imports    binsynth and its SOFA/audio dependencies import; the AXD SOFA file verifies
 #   pytest-cuda   tests/test_render.py -k cuda (CUDA vs CPU rendering, noise); fails if
 #              they are skipped rather than run
-#   pytest     the rest of tests/test_render.py, tests/test_brir_physics.py and
-#              tests/test_vs_pyroomacoustics.py (which skips: no pyroomacoustics there)
 #   agreement  CPU vs CUDA: max abs difference of a few rendered 3 s scenes per rate and
 #              air setting (printed; fails above 1e-3 of the scene's peak)
+#   pipeline-16k, pipeline-48k
+#              end to end (issue 4): benchmarks/bench_pipeline.py --device cuda, cold
+#              `binsynth render` commands with one worker per CPU core, 10 s scenes with three
+#              sources, FLAC; scenes/s cold and steady, stage shares, GPU utilisation
 #   bench      benchmarks/bench_render.py --device cuda --no-pra --rates 16000,48000
-#              --scenes 1024,256 --repeats 3 (both air settings; one warm-up chunk each)
+#              --scenes 1024,256 --repeats 2 (both air settings; one warm-up chunk each)
+# (The CPU physics tests are CI's; they are not repeated here.)
 #
 # Output in $OUT (default ./gpu_check_out): gpu_check.log (everything), bench_gpu.json
-# (the benchmark's JSON line), bench_gpu.out (its full stdout), pytest_*.xml.
-# Sized for ~6 minutes at most: every step runs under its own `timeout`, and none runs
-# past a budget of GPU_CHECK_BUDGET_S (default 360) seconds from the start. Expected on
-# an H100: well under 4 minutes.
+# (the render benchmark's JSON line), pipeline_16000.json / pipeline_48000.json,
+# pytest_cuda.xml. Sized for ~8 minutes at most: every step runs under its own `timeout`,
+# and none runs past a budget of GPU_CHECK_BUDGET_S (default 450) seconds from the start.
 #
 # Environment overrides (for a dry run elsewhere): PYTHON (default python3), OUT,
 # GPU_SITE (default /tmp/gpu_site), BENCH_ARGS (replaces the benchmark's scene options),
@@ -36,7 +38,10 @@ PYTHON=${PYTHON:-python3}
 OUT=${OUT:-$ROOT/gpu_check_out}
 SITE=${GPU_SITE:-/tmp/gpu_site}
 WHEELS=$ROOT/.gpu_wheels
-BENCH_ARGS=${BENCH_ARGS:---scenes 1024,256 --repeats 3}
+BENCH_ARGS=${BENCH_ARGS:---scenes 1024,256 --repeats 2}
+PIPE_SCENES_16K=${PIPE_SCENES_16K:-6144}
+PIPE_SCENES_48K=${PIPE_SCENES_48K:-3072}
+PIPE_WORKERS=${PIPE_WORKERS:-$(nproc)}
 mkdir -p "$OUT" "$SITE"
 
 export PYTHONPATH="$ROOT:$SITE${PYTHONPATH:+:$PYTHONPATH}"
@@ -46,13 +51,13 @@ export PYTHONUNBUFFERED=1
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # run CMD under a time limit: its own cap (seconds), never past the whole check's deadline
-DEADLINE=$((SECONDS + ${GPU_CHECK_BUDGET_S:-360}))
+DEADLINE=$((SECONDS + ${GPU_CHECK_BUDGET_S:-450}))
 limit() {
     local s=$1 left=$((DEADLINE - SECONDS))
     shift
     [ "$left" -lt "$s" ] && s=$left
     if [ "$s" -lt 5 ]; then
-        echo "(no time left in the ${GPU_CHECK_BUDGET_S:-360} s budget: skipped)"
+        echo "(no time left in the ${GPU_CHECK_BUDGET_S:-450} s budget: skipped)"
         return 124
     fi
     if command -v timeout >/dev/null 2>&1; then
@@ -167,7 +172,7 @@ EOF
 }
 
 do_agreement() {
-    limit 90 "$PYTHON" - <<'EOF'
+    limit 60 "$PYTHON" - <<'EOF'
 import sys
 
 import numpy as np
@@ -207,13 +212,21 @@ EOF
 do_bench() {
     rm -f "$OUT/bench_gpu.json"
     # shellcheck disable=SC2086  # BENCH_ARGS is a list of options
-    limit 200 "$PYTHON" benchmarks/bench_render.py --device cuda --no-pra --rates 16000,48000 $BENCH_ARGS \
-        | tee "$OUT/bench_gpu.out"
+    limit 120 "$PYTHON" benchmarks/bench_render.py --device cuda --no-pra --rates 16000,48000 $BENCH_ARGS \
+        | tee /tmp/bench_gpu.out
     local rc=$?
-    tail -n 1 "$OUT/bench_gpu.out" >"$OUT/bench_gpu.json"
+    tail -n 1 /tmp/bench_gpu.out >"$OUT/bench_gpu.json"
     "$PYTHON" -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT/bench_gpu.json" 2>/dev/null \
         || { echo "no JSON line from the benchmark"; rm -f "$OUT/bench_gpu.json"; [ "$rc" -ne 0 ] || rc=1; }
     return "$rc"
+}
+
+do_pipeline() {
+    local fs=$1 scenes=$2
+    rm -f "$OUT/pipeline_$fs.json"
+    limit 110 "$PYTHON" benchmarks/bench_pipeline.py --device "${PIPE_DEVICE:-cuda}" --runs local_N \
+        --workers "$PIPE_WORKERS" --fs "$fs" --duration 10 --sources 3 --scenes "$scenes" --shard-size 32 \
+        --keep "$OUT/profiles" >"$OUT/pipeline_$fs.json"
 }
 
 main() {
@@ -224,10 +237,10 @@ main() {
     step install do_install
     step env do_env
     step imports do_imports
-    step pytest-cuda do_pytest 90 "$OUT/pytest_cuda.xml" --require-run tests/test_render.py -k cuda
-    step pytest do_pytest 120 "$OUT/pytest.xml" --no-require -k "not cuda" \
-        tests/test_render.py tests/test_brir_physics.py tests/test_vs_pyroomacoustics.py
+    step pytest-cuda do_pytest 60 "$OUT/pytest_cuda.xml" --require-run tests/test_render.py -k cuda
     step agreement do_agreement
+    step pipeline-16k do_pipeline 16000 "$PIPE_SCENES_16K"
+    step pipeline-48k do_pipeline 48000 "$PIPE_SCENES_48K"
     step bench do_bench
     echo
     if [ "${#FAILED[@]}" -eq 0 ]; then

@@ -10,15 +10,16 @@ import typer
 
 def render_command(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML.")],
-    out: Annotated[Path, typer.Option("--out", help="Dataset folder (created; resumed if it holds this recipe).")],
+    out: Annotated[str, typer.Option("--out", help="Dataset folder or pyarrow filesystem URI (s3://…, gs://…, file:///…); created, resumed if it holds this recipe.")],
     limit: Annotated[Optional[int], typer.Option("--limit", help="At most N scenes per split (previews, tests).")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes (default: one per CPU).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes, or CPUs of a local Ray instance (default: one per CPU).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "cpu",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a dataset of another recipe in --out.")] = False,
     executor: Annotated[str, typer.Option("--executor", help="local (process pool) | ray (one task per shard)")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="auto | HOST:PORT (default: a local Ray instance)")] = None,
     ray_cpus: Annotated[float, typer.Option("--ray-cpus-per-task", help="CPUs each Ray shard task asks for.")] = 1.0,
     ray_gpus: Annotated[Optional[float], typer.Option("--ray-gpus-per-task", help="GPUs each Ray shard task asks for (default 0.25 with --device cuda, else 0).")] = None,
+    profile: Annotated[Optional[Path], typer.Option("--profile", help="Write where the time went (stages per shard, seconds) to this JSON file.")] = None,
 ) -> None:
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -48,6 +49,6 @@ def render_command(
         manifest = render_dataset(spec, text, str(recipe.resolve().parent), out, limit=limit, workers=workers,
                                   device=device, overwrite=overwrite, progress=advance,
                                   executor=executor, ray_address=ray_address,
-                                  ray_cpus_per_task=ray_cpus, ray_gpus_per_task=ray_gpus)
+                                  ray_cpus_per_task=ray_cpus, ray_gpus_per_task=ray_gpus, profile=profile)
     rows = sum(r.rows for r in manifest.shards.values())
     typer.echo(f"{out}: {rows} scenes in {len(manifest.shards)} shards")

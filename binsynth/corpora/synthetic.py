@@ -25,6 +25,7 @@ the integers ``0 … clips_per_class - 1`` of each class; ``clip_id`` is ``"<lab
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -39,7 +40,6 @@ from binsynth.corpora.base import (
     check_times,
     fade_window,
     is_real,
-    normalise_peak,
 )
 from binsynth.corpora.split import DEFAULT_SPLITS, hash_unit, normalise_weights, partition_summary, split_order
 from binsynth.corpora.split import _assign as _assign_unit
@@ -93,17 +93,30 @@ def synthesize(
 
 
 def _finish(x: np.ndarray, fs_hz: int, peak_dbfs: float) -> np.ndarray:
-    """Remove DC, fade both ends, remove the fades' residual DC, peak-normalise; float32."""
+    """Remove DC, fade both ends, remove the fades' residual DC, peak-normalise; float32.
+
+    Works in place on ``x`` (a generator's fresh output): the fade window is 1 except in
+    its ramps, so only the ends are multiplied and no full-length temporaries are made.
+    """
     n = x.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.float32)
-    x = x - x.mean()
-    w = fade_window(n, min(int(round(FADE_S * fs_hz)), n // 4))
-    x = x * w
-    x -= (x.mean() / w.mean()) * w  # zero mean, still 0 at both ends
-    x = normalise_peak(x, peak_dbfs)
-    if not np.all(np.isfinite(x)):  # a generator bug, never the caller's input
+    x -= x.mean()
+    f = min(int(round(FADE_S * fs_hz)), n // 4)
+    ramps = fade_window(2 * f, f)  # the fade-in ramp then the fade-out ramp
+    fade_in, fade_out = ramps[:f], ramps[f:]
+    x[:f] *= fade_in
+    x[n - f :] *= fade_out
+    c = x.mean() / ((n - 2 * f + ramps.sum()) / n)  # / the window's mean
+    x[f : n - f] -= c  # minus c · window: zero mean, still 0 at both ends
+    x[:f] -= c * fade_in
+    x[n - f :] -= c * fade_out
+    hi, lo = float(x.max()), float(x.min())
+    if not (math.isfinite(hi) and math.isfinite(lo)):  # a generator bug, never the caller's input
         raise RuntimeError(f"synthetic generator produced non-finite samples (fs {fs_hz} Hz, {n} samples)")
+    peak = max(hi, -lo)
+    if peak > 0:
+        x *= 10.0 ** (peak_dbfs / 20.0) / peak
     return x.astype(np.float32)
 
 

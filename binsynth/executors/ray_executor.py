@@ -23,8 +23,12 @@ MAX_RETRIES = 3
 
 def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
                address: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
-               on_done: Callable) -> None:
-    """Render ``plans`` as Ray tasks; ``on_done(plan, record)`` runs in the driver as each finishes."""
+               local_cpus: int | None = None, on_done: Callable) -> None:
+    """Render ``plans`` as Ray tasks; ``on_done(plan, result)`` runs in the driver as each finishes.
+
+    ``local_cpus``: CPUs of the local Ray instance started when ``address`` is None (its
+    default is every CPU); ignored when connecting to a cluster.
+    """
     try:
         import ray
     except ImportError as e:
@@ -35,7 +39,8 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
     if started_here:
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, ignore_reinit_error=True)
+                     configure_logging=False, ignore_reinit_error=True,
+                     num_cpus=local_cpus if address is None else None)
         except ConnectionError as e:
             raise ConfigError(f"--ray-address {address}: cannot connect ({e})") from e
     try:

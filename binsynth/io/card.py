@@ -43,13 +43,18 @@ def _hrtf_lines(recipe) -> tuple[list[str], set[str]]:
 
 
 def dataset_card(recipe, manifest, folder=None) -> str:
+    """The dataset card (README.md); ``folder`` (a path or a :class:`~binsynth.io.store.Store`)
+    gives the shards' sizes."""
+    from binsynth.io.store import Store, open_store
+
     from binsynth.qa import describe_tasks
     from binsynth.recipe import recipe_hash, resolved_yaml
     from binsynth.sampling import corpora_for
 
     splits = sorted({r.split for r in manifest.shards.values()})
     counts = {s: sum(r.rows for r in manifest.shards.values() if r.split == s) for s in splits}
-    sizes = {s: sum((folder / r.file).stat().st_size if folder is not None and (folder / r.file).is_file() else 0
+    store = folder if isinstance(folder, Store) or folder is None else open_store(folder)
+    sizes = {s: sum(store.size(r.file) if store is not None and store.is_file(r.file) else 0
                     for r in manifest.shards.values() if r.split == s) for s in splits}
     hrtf_lines, licences = _hrtf_lines(recipe)
     header = {

@@ -50,17 +50,25 @@ class Manifest:
         path = Path(folder) / MANIFEST
         if not path.is_file():
             return None
+        return cls.parse(path.read_text(), str(path))
+
+    @classmethod
+    def parse(cls, text: str, where: str) -> "Manifest":
+        """A manifest from its JSON text; ``where`` names it in errors."""
         try:
-            data = json.loads(path.read_text())
+            data = json.loads(text)
             shards = {k: ShardRecord(**v) for k, v in data.pop("shards").items()}
             return cls(shards=shards, **data)
-        except (ValueError, TypeError, KeyError) as e:
-            raise ConfigError(f"{path}: not a binsynth manifest ({type(e).__name__}: {e}); remove it or use another --out") from e
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            raise ConfigError(f"{where}: not a binsynth manifest ({type(e).__name__}: {e}); remove it or use another --out") from e
 
-    def save(self, folder: str | Path) -> None:
+    def dumps(self) -> str:
         data = asdict(self)
         data["shards"] = {k: data["shards"][k] for k in sorted(data["shards"])}
-        write_text_atomic(Path(folder) / MANIFEST, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    def save(self, folder: str | Path) -> None:
+        write_text_atomic(Path(folder) / MANIFEST, self.dumps())
 
     def add(self, record: ShardRecord) -> None:
         self.shards[record.file] = record
