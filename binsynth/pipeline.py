@@ -91,15 +91,21 @@ def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str):
 
 
 @contextlib.contextmanager
-def one_torch_thread():
-    """One intra-op thread while rendering: reductions and FFTs round differently with other
-    thread counts, and bytes must not depend on how many workers share the machine."""
+def one_thread():
+    """One thread for torch's intra-op work and for BLAS while rendering a shard.
+
+    Reductions and FFTs round differently with other thread counts, and bytes must not
+    depend on how many workers share the machine; and a worker is one core: sixteen
+    workers each running a 16-thread BLAS pool would fight over 16 cores.
+    """
     import torch
+    from threadpoolctl import threadpool_limits
 
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(previous)
 
@@ -115,7 +121,7 @@ class ShardResult:
 
 def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu") -> ShardResult:
     """Render one shard and commit it atomically; returns its manifest record and stage times."""
-    with one_torch_thread():
+    with one_thread():
         return _render_shard(recipe_text, base_dir, plan, out, device)
 
 

@@ -41,14 +41,14 @@ def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=Non
     Rendering runs with one torch thread, as every shard does, so bytes match the dataset's.
     """
     from binsynth.dataset_rows import render_rows
-    from binsynth.pipeline import one_torch_thread
+    from binsynth.pipeline import one_thread
     from binsynth.recipe import recipe_hash
     from binsynth.sampling import corpora_for
 
     corpora = corpora if corpora is not None else corpora_for(recipe)
     if renderer is None:
         renderer = renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device)
-    with one_torch_thread():
+    with one_thread():
         (row,) = render_rows([scene], recipe, corpora, renderer, recipe_hash(recipe))
     return row
 

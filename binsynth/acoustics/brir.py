@@ -40,6 +40,8 @@ from binsynth.memory import keep_freed_memory
 
 #: Cross-fade length between the early part and the tail, seconds.
 FADE_S = 0.005
+#: Edge ramps of the window that matches the tail to the image model, as a share of its length.
+TAIL_MATCH_RAMP = 0.25
 #: The BRIR runs this many times the longest octave-band RT60 (-66 dB at its end).
 TAIL_LENGTH_RT60 = 1.1
 #: Closest a source may be to the head centre, metres (far-field HRTFs; the early buffer
@@ -309,23 +311,39 @@ class BRIRSynthesizer:
         shoebox image model carries somewhat more energy than that (paths along the
         longest axis reflect least), so the expectation is scaled, per band, by the ratio
         of the reflections' actual energy to the expected one over the half of the early
-        part before the transition. Bounded to ±6 dB; 0 where there is no tail.
+        part before the transition. Both are weighted by the same window with raised-cosine
+        edges (a quarter of its length each): with a hard window a reflection crossing an
+        edge by a rounding error (another device, 1e-7 m of position) would step the whole
+        tail's level. Bounded to ±6 dB; 0 where there is no tail.
         """
         out = np.zeros((n_req, gain.shape[1]))
         finite = torch.isfinite(trans)
-        window = finite & (order > 0) & (arrival_s >= trans / 2) & (arrival_s <= trans - FADE_S / 2)
-        if not bool(window.any()):
+        t0, t1 = trans / 2, trans - FADE_S / 2
+        ramp = (t1 - t0) * TAIL_MATCH_RAMP
+        inside = finite & (order > 0) & (arrival_s > t0) & (arrival_s < t1) & (ramp > 0)
+        if not bool(inside.any()):
             return out
+        ramp = torch.where(inside, ramp, torch.ones_like(ramp))
+        up = ((arrival_s - t0) / ramp).clamp(0.0, 1.0)
+        down = ((t1 - arrival_s) / ramp).clamp(0.0, 1.0)
+        w = (0.5 - 0.5 * torch.cos(torch.pi * up)) * (0.5 - 0.5 * torch.cos(torch.pi * down))
         measured = torch.zeros(n_req, gain.shape[1], dtype=torch.float64, device=gain.device)
-        measured.index_add_(0, req[window], gain[window] ** 2)
+        measured.index_add_(0, req[inside], (w[inside, None].double() * gain[inside].double() ** 2))
         measured = measured.cpu().numpy()
-        t_end = trans.new_full((n_req,), float("nan")).index_put_((req,), trans).cpu().numpy() - FADE_S / 2
-        t_start = (t_end + FADE_S / 2) / 2
+        t_req = trans.new_full((n_req,), float("nan")).index_put_((req,), trans).cpu().numpy().astype(np.float64)
+        x = np.linspace(0.0, 1.0, 513)
         for j, room in enumerate(rooms):
-            if room is None or not np.isfinite(t_end[j]):
+            if room is None or not np.isfinite(t_req[j]):
                 continue
-            rate = room.decay_rate_per_s
-            expected = 4 * np.pi * SPEED_OF_SOUND_M_S / room.volume_m3 * (np.exp(-rate * t_start[j]) - np.exp(-rate * t_end[j])) / rate
+            a, b = t_req[j] / 2, t_req[j] - FADE_S / 2
+            if b <= a:
+                continue
+            t = a + (b - a) * x
+            r = TAIL_MATCH_RAMP * (b - a)
+            wt = (0.5 - 0.5 * np.cos(np.pi * np.clip((t - a) / r, 0, 1))) * (0.5 - 0.5 * np.cos(np.pi * np.clip((b - t) / r, 0, 1)))
+            density = 4 * np.pi * SPEED_OF_SOUND_M_S / room.volume_m3 * np.exp(-np.outer(room.decay_rate_per_s, t))
+            f = wt * density
+            expected = 0.5 * (f[:, 1:] + f[:, :-1]).sum(axis=1) * (t[1] - t[0])  # trapezoid rule
             with np.errstate(divide="ignore"):
                 out[j] = np.clip(10 * np.log10(measured[j] / expected), -6.0, 6.0)
         return out
