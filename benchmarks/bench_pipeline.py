@@ -72,6 +72,18 @@ class GpuSampler:
         self.proc.terminate()
 
 
+def write_folder_corpus(root: Path, ext: str, fs: int, duration_s: float, per_class: int) -> None:
+    """root/<class>/<k>.<ext>: the synthetic classes as 16-bit files at the dataset rate."""
+    import soundfile as sf
+
+    from binsynth.corpora.synthetic import CLASS_NAMES, synthesize
+
+    for label in CLASS_NAMES:
+        (root / label).mkdir(parents=True, exist_ok=True)
+        for k in range(per_class):
+            sf.write(root / label / f"{k}.{ext}", synthesize(label, k, fs, duration_s), fs, subtype="PCM_16")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scenes", type=int, default=384)
@@ -83,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--runs", default="local_1,local_N,ray_N")
     p.add_argument("--keep", type=Path, default=None, help="write the profiles here")
+    p.add_argument("--corpus", choices=("synthetic", "flac", "wav"), default="synthetic",
+                   help="dry sources: generated on the fly (synthetic), or read from a folder corpus of "
+                        "FLAC/WAV files at the dataset rate (the synthetic classes, written once before timing)")
+    p.add_argument("--corpus-clips", type=int, default=8, help="files per class for --corpus flac|wav")
     args = p.parse_args(argv)
 
     script = Path(sys.executable).with_name("binsynth")
@@ -94,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     data["output"]["shard_size"] = args.shard_size
     if args.sources is not None:
         data["sources"]["n_sources"] = args.sources
+    if args.corpus != "synthetic":
+        root = tmp / "corpus"
+        write_folder_corpus(root, args.corpus, args.fs, args.duration, args.corpus_clips)
+        data["sources"]["corpora"] = [{"type": "folder", "root": str(root)}]
     recipe_path = tmp / "bench.yaml"
     recipe_path.write_text(yaml.safe_dump(data))
     runs = [r.replace("_N", f"_{args.workers}") for r in args.runs.split(",")]
@@ -130,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name].update(gpu_util_pct=None if util is None else round(util, 1), gpu_mem_peak_mib=mem)
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
-            shutil.copy(tmp / f"{name}.profile.json", args.keep / f"{name}_{args.fs}.profile.json")
+            shutil.copy(tmp / f"{name}.profile.json", args.keep / f"{name}_{args.fs}_{args.corpus}.profile.json")
     if gpu:
         gpu.close()
 
@@ -142,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     digests = [shards(name) for name in runs]
     identical = all(d == digests[0] for d in digests)
     summary = {"scenes": args.scenes, "duration_s": args.duration, "fs_hz": args.fs, "sources": args.sources,
+               "corpus": args.corpus,
                "workers": args.workers, "device": args.device, "runs": results, "shards_identical": identical}
     one, many, ray = (results.get(k) for k in ("local_1", f"local_{args.workers}", f"ray_{args.workers}"))
     if one and ray:

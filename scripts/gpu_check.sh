@@ -14,22 +14,24 @@
 #              they are skipped rather than run
 #   agreement  CPU vs CUDA: max abs difference of a few rendered 3 s scenes per rate and
 #              air setting (printed; fails above 1e-3 of the scene's peak)
-#   pipeline-16k, pipeline-48k
+#   pipeline-{16k,48k}-CORPUS (CORPUS in PIPE_CORPORA, default "synthetic flac")
 #              end to end (issue 4): benchmarks/bench_pipeline.py --device cuda, cold
 #              `binsynth render` commands with one worker per CPU core, 10 s scenes with three
-#              sources, FLAC; scenes/s cold and steady, stage shares, GPU utilisation
+#              sources, FLAC out; dry sources generated (synthetic) or read from a folder of
+#              FLAC/WAV files; scenes/s cold and steady, stage shares, GPU utilisation
 #   bench      benchmarks/bench_render.py --device cuda --no-pra --rates 16000,48000
 #              --scenes 1024,256 --repeats 2 (both air settings; one warm-up chunk each)
 # (The CPU physics tests are CI's; they are not repeated here.)
 #
 # Output in $OUT (default ./gpu_check_out): gpu_check.log (everything), bench_gpu.json
-# (the render benchmark's JSON line), pipeline_16000.json / pipeline_48000.json,
+# (the render benchmark's JSON line), pipeline_{16000,48000}_CORPUS.json, profiles.tgz,
 # pytest_cuda.xml. Sized for ~8 minutes at most: every step runs under its own `timeout`,
 # and none runs past a budget of GPU_CHECK_BUDGET_S (default 450) seconds from the start.
 #
 # Environment overrides (for a dry run elsewhere): PYTHON (default python3), OUT,
 # GPU_SITE (default /tmp/gpu_site), BENCH_ARGS (replaces the benchmark's scene options),
-# GPU_CHECK_BUDGET_S.
+# GPU_CHECK_BUDGET_S, GPU_CHECK_STEPS, PIPE_CORPORA, PIPE_SCENES_16K, PIPE_SCENES_48K,
+# PIPE_WORKERS, PIPE_DEVICE.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -222,26 +224,35 @@ do_bench() {
 }
 
 do_pipeline() {
-    local fs=$1 scenes=$2
-    rm -f "$OUT/pipeline_$fs.json"
+    local fs=$1 scenes=$2 corpus=$3
+    rm -f "$OUT/pipeline_${fs}_$corpus.json"
     limit 110 "$PYTHON" benchmarks/bench_pipeline.py --device "${PIPE_DEVICE:-cuda}" --runs local_N \
         --workers "$PIPE_WORKERS" --fs "$fs" --duration 10 --sources 3 --scenes "$scenes" --shard-size 32 \
-        --keep "$OUT/profiles" >"$OUT/pipeline_$fs.json"
+        --corpus "$corpus" --keep "$OUT/profiles" >"$OUT/pipeline_${fs}_$corpus.json"
 }
+
+# GPU_CHECK_STEPS: the steps to run (default all); e.g. "install env imports pipeline"
+want() { [ -z "${GPU_CHECK_STEPS:-}" ] || [[ " $GPU_CHECK_STEPS " == *" $1 "* ]]; }
 
 main() {
     echo "binsynth GPU check: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(hostname), repo $ROOT"
     echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')" \
          "($(git -C "$ROOT" status --porcelain 2>/dev/null | wc -l) changed/untracked paths)"
     echo "PYTHON=$PYTHON PYTHONPATH=$PYTHONPATH BINSYNTH_HRTF_CACHE=$BINSYNTH_HRTF_CACHE OUT=$OUT"
-    step install do_install
-    step env do_env
-    step imports do_imports
-    step pytest-cuda do_pytest 60 "$OUT/pytest_cuda.xml" --require-run tests/test_render.py -k cuda
-    step agreement do_agreement
-    step pipeline-16k do_pipeline 16000 "$PIPE_SCENES_16K"
-    step pipeline-48k do_pipeline 48000 "$PIPE_SCENES_48K"
-    step bench do_bench
+    want install && step install do_install
+    want env && step env do_env
+    want imports && step imports do_imports
+    want pytest-cuda && step pytest-cuda do_pytest 60 "$OUT/pytest_cuda.xml" --require-run tests/test_render.py -k cuda
+    want agreement && step agreement do_agreement
+    if want pipeline; then
+        for corpus in ${PIPE_CORPORA:-synthetic flac}; do
+            step "pipeline-16k-$corpus" do_pipeline 16000 "$PIPE_SCENES_16K" "$corpus"
+            step "pipeline-48k-$corpus" do_pipeline 48000 "$PIPE_SCENES_48K" "$corpus"
+        done
+        # one file back instead of one per run (the device tool returns at most 8)
+        [ -d "$OUT/profiles" ] && tar czf "$OUT/profiles.tgz" -C "$OUT" profiles && rm -rf "$OUT/profiles"
+    fi
+    want bench && step bench do_bench
     echo
     if [ "${#FAILED[@]}" -eq 0 ]; then
         echo "GPU check: all steps passed ($SECONDS s)"
