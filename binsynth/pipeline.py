@@ -286,6 +286,10 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
         if progress is not None:
             progress(plan.n_scenes)
 
+    if todo and (executor == "ray" or workers > 1):
+        # the card's imports (QA, corpora) take a second: load them while the workers render
+        blank = Manifest(recipe_hash=manifest.recipe_hash, binsynth_version=manifest.binsynth_version)
+        threading.Thread(target=_warm_card, args=(recipe, blank), daemon=True, name="binsynth-card-warmup").start()
     if executor == "ray" and todo:
         from binsynth.executors.ray_executor import run_shards
 
@@ -312,6 +316,13 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
         write_profile(Path(profile), profiles, wall_s=time.perf_counter() - t_run, workers=workers, device=device,
                       executor=executor)
     return manifest
+
+
+def _warm_card(recipe, blank: Manifest) -> None:
+    from binsynth.io.card import dataset_card
+
+    with contextlib.suppress(Exception):  # only a warm-up: the real card is written at the end
+        dataset_card(recipe, blank)
 
 
 STAGES = ("setup", "sample", "dry", "device", "finish", "write")

@@ -21,6 +21,14 @@ from binsynth.errors import ConfigError
 MAX_RETRIES = 3
 
 
+def warm_worker() -> None:
+    """Ray worker set-up hook: import what a shard needs while the driver is still starting,
+    so the first tasks do not each wait for torch to load."""
+    import binsynth.dataset_rows  # noqa: F401  (torch, numpy, the renderer)
+    import binsynth.io.shards  # noqa: F401  (pyarrow)
+    import binsynth.sampling  # noqa: F401
+
+
 def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
                address: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
                local_cpus: int | None = None, on_done: Callable) -> None:
@@ -40,7 +48,8 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False, ignore_reinit_error=True,
-                     num_cpus=local_cpus if address is None else None)
+                     num_cpus=local_cpus if address is None else None,
+                     runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"})
         except ConnectionError as e:
             raise ConfigError(f"--ray-address {address}: cannot connect ({e})") from e
     try:
