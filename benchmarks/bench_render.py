@@ -770,9 +770,11 @@ def main(argv: list[str] | None = None) -> int:
     report["load_avg_1min_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     print_table(report, args)
     sys.stdout.flush()
-    extra = os.environ.get("BINSYNTH_BENCH_PIPELINE_JSON")  # end-to-end figures (bench_pipeline.py)
-    if extra and Path(extra).is_file():
-        report["pipeline"] = json.loads(Path(extra).read_text().strip().splitlines()[-1])
+    # end-to-end figures (bench_pipeline.py) and the long run's memory (bench_memory.py)
+    for key, var in (("pipeline", "BINSYNTH_BENCH_PIPELINE_JSON"), ("memory", "BINSYNTH_BENCH_MEMORY_JSON")):
+        extra = os.environ.get(var)
+        if extra and Path(extra).is_file():
+            report[key] = json.loads(Path(extra).read_text().strip().splitlines()[-1])
     print(json.dumps(report, separators=(",", ":")), flush=True)
     return 0
 
