@@ -117,3 +117,13 @@ def test_profile_accounts_for_every_scene(recipe, tmp_path):
     assert sum(data["stage_share"].values()) == pytest.approx(1.0, abs=1e-3)
     for s in data["per_shard"]:
         assert s["end"] >= s["start"] and s["wall"] >= s["dry"] + s["device"] > 0
+
+
+def test_python_dash_m_binsynth_is_the_cli(recipe):
+    """Where no console script is installed (the GPU check), ``python -m binsynth`` is the CLI."""
+    res = subprocess.run([sys.executable, "-m", "binsynth", "validate", str(recipe)], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    bad = subprocess.run([sys.executable, "-m", "binsynth", "render", str(recipe), "--out", "nosuchfs://x"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -49,7 +49,8 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      configure_logging=False, ignore_reinit_error=True,
                      num_cpus=local_cpus if address is None else None,
-                     runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"})
+                     # on a cluster, leave the job's runtime environment (working_dir, ...) alone
+                     runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"} if address is None else None)
         except ConnectionError as e:
             raise ConfigError(f"--ray-address {address}: cannot connect ({e})") from e
     try:
