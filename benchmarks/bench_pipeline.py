@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="dry sources: generated on the fly (synthetic), or read from a folder corpus of "
                         "FLAC/WAV files at the dataset rate (the synthetic classes, written once before timing)")
     p.add_argument("--corpus-clips", type=int, default=8, help="files per class for --corpus flac|wav")
+    p.add_argument("--flac-level", type=int, default=None, help="output.flac_level (default: the recipe's, 5)")
     args = p.parse_args(argv)
 
     script = Path(sys.executable).with_name("binsynth")
@@ -110,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     data["output"]["shard_size"] = args.shard_size
     if args.sources is not None:
         data["sources"]["n_sources"] = args.sources
+    if args.flac_level is not None:
+        data["output"]["flac_level"] = args.flac_level
     if args.corpus != "synthetic":
         root = tmp / "corpus"
         write_folder_corpus(root, args.corpus, args.fs, args.duration, args.corpus_clips)
@@ -162,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     digests = [shards(name) for name in runs]
     identical = all(d == digests[0] for d in digests)
     summary = {"scenes": args.scenes, "duration_s": args.duration, "fs_hz": args.fs, "sources": args.sources,
-               "corpus": args.corpus,
+               "corpus": args.corpus, "flac_level": data["output"].get("flac_level", 5),
                "workers": args.workers, "device": args.device, "runs": results, "shards_identical": identical}
     one, many, ray = (results.get(k) for k in ("local_1", f"local_{args.workers}", f"ray_{args.workers}"))
     if one and ray:

@@ -145,7 +145,7 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
 
 def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recipe_hash: str) -> list[dict]:
     """The CPU part: background level, peak guard, encoding, row dicts. Safe to run in a thread."""
-    codec, bits = recipe.output.codec, recipe.output.bit_depth
+    codec, bits, flac_level = recipe.output.codec, recipe.output.bit_depth, recipe.output.flac_level
     rows = []
     for i, sc in enumerate(scenes):
         n = int(round(sc.duration_s * sc.sample_rate_hz))
@@ -159,16 +159,16 @@ def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recip
         gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
         sc.extra["output_gain_db"] = round(20 * np.log10(gain), 4)
         mix = mix * np.float32(gain)
-        rows.append(_row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits))
+        rows.append(_row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits, flac_level))
     return rows
 
 
-def _row(sc: SceneSpec, mix, infos, hrtf, recipe_hash: str, codec: str, bits: int) -> dict:
+def _row(sc: SceneSpec, mix, infos, hrtf, recipe_hash: str, codec: str, bits: int, flac_level: int) -> dict:
     room = sc.shoebox()
     return {
         "id": sc.id,
         "split": sc.split,
-        "audio": {"bytes": encode(mix, sc.sample_rate_hz, codec, bits), "path": sc.id + CODECS[codec][2]},
+        "audio": {"bytes": encode(mix, sc.sample_rate_hz, codec, bits, flac_level), "path": sc.id + CODECS[codec][2]},
         "sample_rate": sc.sample_rate_hz,
         "duration": sc.duration_s,
         "sources": [

@@ -73,7 +73,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, Field, Tag, ValidationError, model_validator
+from pydantic import BaseModel, Field, Tag, ValidationError, field_validator, model_validator
 
 from binsynth.errors import RecipeError
 from binsynth.recipe_checks import cross_problems, file_problems
@@ -107,6 +107,13 @@ class Recipe(Section):
     background: BackgroundSection = Field(default_factory=BackgroundSection)
     qa: QASection = Field(default_factory=QASection)
     output: OutputSection = Field(default_factory=OutputSection)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, v):
+        if isinstance(v, bool) or not isinstance(v, int):  # `version: true` is not version 1
+            raise ValueError(f"{v!r:.40}: expected the integer {SCHEMA_VERSION}")
+        return v
 
     @model_validator(mode="after")
     def _cross(self):

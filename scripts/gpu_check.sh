@@ -31,7 +31,7 @@
 # Environment overrides (for a dry run elsewhere): PYTHON (default python3), OUT,
 # GPU_SITE (default /tmp/gpu_site), BENCH_ARGS (replaces the benchmark's scene options),
 # GPU_CHECK_BUDGET_S, GPU_CHECK_STEPS, PIPE_CORPORA, PIPE_SCENES_16K, PIPE_SCENES_48K,
-# PIPE_WORKERS, PIPE_DEVICE.
+# PIPE_WORKERS, PIPE_DEVICE, PIPE_FLAC_LEVEL.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -228,7 +228,7 @@ do_pipeline() {
     rm -f "$OUT/pipeline_${fs}_$corpus.json"
     limit 110 "$PYTHON" benchmarks/bench_pipeline.py --device "${PIPE_DEVICE:-cuda}" --runs local_N \
         --workers "$PIPE_WORKERS" --fs "$fs" --duration 10 --sources 3 --scenes "$scenes" --shard-size 32 \
-        --corpus "$corpus" --keep "$OUT/profiles" >"$OUT/pipeline_${fs}_$corpus.json"
+        --corpus "$corpus" --flac-level "${PIPE_FLAC_LEVEL:-5}" --keep "$OUT/profiles" >"$OUT/pipeline_${fs}_$corpus.json"
 }
 
 # GPU_CHECK_STEPS: the steps to run (default all); e.g. "install env imports pipeline"

@@ -325,7 +325,10 @@ BAD = [
     ("codec", {"output__codec": "mp3"}, "output.codec", "'flac' or 'wav'"),
     ("bit-depth", {"output__bit_depth": 32}, "output.bit_depth", "expected 16 or 24"),
     ("shard-size", {"output__shard_size": 0}, "output.shard_size", "greater than or equal to 1"),
+    ("flac-level", {"output__flac_level": 9}, "output.flac_level", "less than or equal to 8"),
     ("version", {"version": 2}, "version", "1"),
+    ("version-bool", {"version": True}, "version", "expected the integer 1"),
+    ("corpus-type-list", {"sources__corpora__0__type": ["synthetic"]}, "sources.corpora[0].type", "unknown corpus type"),
 ]
 
 

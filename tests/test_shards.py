@@ -90,3 +90,20 @@ def test_codec_errors_name_the_problem():
         encode(np.full((2, 10), np.nan, np.float32), FS)
     with pytest.raises(AudioFileError, match="not decodable"):
         decode(b"RIFF....nonsense")
+
+
+def test_flac_levels_are_lossless_and_trade_size_only():
+    """Every libFLAC level decodes to the same samples; 0 is larger than 8; bad levels are refused."""
+    rng = np.random.default_rng(4)
+    t = np.arange(48000) / 48000
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)])
+    audio = (audio + 0.01 * rng.standard_normal(audio.shape)).astype(np.float32)
+    enc = {lvl: encode(audio, 48000, "flac", 16, lvl) for lvl in (0, 5, 8)}
+    assert enc[5] == encode(audio, 48000)  # 5 is the default
+    assert len(enc[0]) > len(enc[8]) and len({*enc.values()}) == 3
+    ref, _ = decode(enc[5])
+    for data in enc.values():
+        np.testing.assert_array_equal(decode(data)[0], ref)
+    for bad in (9, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="FLAC level"):
+            encode(audio, 48000, "flac", 16, bad)
