@@ -147,3 +147,51 @@ def test_ray_executor_from_the_command_line(small_recipe, reference, tmp_path):
     assert shard_bytes(tmp_path / "cli") == shard_bytes(reference)
     res = run("render", str(small_recipe), "--out", str(tmp_path / "x"), "--executor", "spark")
     assert res.returncode == 2 and "--executor 'spark'" in res.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live descendant of ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    out, todo = set(), [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_sigkilled_driver_takes_its_workers_along(tmp_path):
+    """Pool workers (and the fork server) exit when the driver is SIGKILLed mid-run."""
+    recipe = shrunk_demo_recipe(tmp_path, {"train": 400})
+    out = tmp_path / "ds"
+    proc = subprocess.Popen([BIN, "render", str(recipe), "--out", str(out), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("data/*.parquet")):  # workers are rendering
+        time.sleep(0.1)
+    kids = _descendants(proc.pid)
+    assert len(kids) >= 3, kids  # the fork server and two workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "README.md").exists()  # killed mid-run, not after it
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(k) for k in kids):
+        time.sleep(0.2)
+    assert not [k for k in kids if _alive(k)]
