@@ -21,6 +21,7 @@
 #              FLAC/WAV files; scenes/s cold and steady, stage shares, GPU utilisation
 #   bench      benchmarks/bench_render.py --device cuda --no-pra --rates 16000,48000
 #              --scenes 1024,256 --repeats 2 (both air settings; one warm-up chunk each)
+#   profile    benchmarks/profile_render.py --device cuda: host vs device time of one chunk
 # (The CPU physics tests are CI's; they are not repeated here.)
 #
 # Output in $OUT (default ./gpu_check_out): gpu_check.log (everything), bench_gpu.json
@@ -253,6 +254,7 @@ main() {
         [ -d "$OUT/profiles" ] && tar czf "$OUT/profiles.tgz" -C "$OUT" profiles && rm -rf "$OUT/profiles"
     fi
     want bench && step bench do_bench
+    want profile && step profile limit 60 "$PYTHON" benchmarks/profile_render.py --device cuda --fs 16000 --scenes 128
     echo
     if [ "${#FAILED[@]}" -eq 0 ]; then
         echo "GPU check: all steps passed ($SECONDS s)"
