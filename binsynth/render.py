@@ -117,14 +117,22 @@ class Scene:
 def place_sources(scene: Scene, fs_hz: int) -> np.ndarray:
     """(n_src, n_samples) float32: each dry source scaled by its gain and shifted to its onset."""
     n = int(round(scene.duration_s * fs_hz))
-    out = np.zeros((len(scene.sources), n), dtype=np.float32)
+    out = torch.zeros((len(scene.sources), n), dtype=torch.float32)
+    place_into(out, scene, fs_hz)
+    return out.numpy()
+
+
+def place_into(dst: torch.Tensor, scene: Scene, fs_hz: int) -> None:
+    """Write the scene's sources, scaled and shifted, into the zeroed rows of ``dst``
+    ((n_src, ≥ n_samples), on any device): only the sources' own samples cross to the
+    device, not a zero-padded host copy of the whole batch."""
+    n = int(round(scene.duration_s * fs_hz))
     for k, s in enumerate(scene.sources):
         start = int(round(s.onset_s * fs_hz))
         if start >= n:
             continue
-        sig = np.asarray(s.signal, dtype=np.float32)[: n - start]
-        out[k, start : start + sig.size] = sig * np.float32(10.0 ** (s.gain_db / 20.0))
-    return out
+        sig = np.asarray(s.signal, dtype=np.float32)[: n - start] * np.float32(10.0 ** (s.gain_db / 20.0))
+        dst[k, start : start + sig.size] = torch.from_numpy(sig)
 
 
 class Renderer:
@@ -179,14 +187,15 @@ class Renderer:
             step = max(1, CHUNK_BYTES // per_item)
             for s0 in range(0, len(members), step):
                 part = members[s0 : s0 + step]
-                dry = np.zeros((len(part), n_src, n_blocks * block if block < n else n), dtype=np.float32)
+                width = n_blocks * block if block < n else n
+                dry = torch.zeros((len(part), n_src, width), dtype=torch.float32, device=self.device)
                 for b, j in enumerate(part):
-                    dry[b, :, :n] = place_sources(scenes[j], self.fs_hz)
+                    place_into(dry[b], scenes[j], self.fs_hz)
                 index = torch.as_tensor(slots[part, :n_src], device=self.device)
                 h = brirs[index, :, :taps]  # (B, S, 2, taps); every BRIR here is at most `taps` long
                 if h.shape[-1] < taps:
                     h = torch.nn.functional.pad(h, (0, taps - h.shape[-1]))
-                y = convolve_sum(torch.from_numpy(dry).to(self.device), h, n_fft, block)[..., :n]
+                y = convolve_sum(dry, h, n_fft, block)[..., :n]
                 y = y.cpu().numpy()
                 for b, j in enumerate(part):
                     out[j] = y[b]
