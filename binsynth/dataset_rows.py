@@ -58,7 +58,7 @@ _SHAPES: dict = {}
 def _noise_shapes(pink: bool, n: int, fs_hz: int, hrtf, device: torch.device) -> torch.Tensor:
     """(2 ears, 2 noises, F) float32 gains: ear e = g[e,0]·N0 + g[e,1]·N1 has the set's
     diffuse-field power and interaural coherence (and a -3 dB/octave tilt if pink)."""
-    key = (hrtf.sha256, hrtf.n_taps, n, fs_hz, pink, str(device))
+    key = (id(hrtf), hrtf.sha256, hrtf.n_taps, n, fs_hz, pink, str(device))
     if key not in _SHAPES:
         if len(_SHAPES) >= 8:
             _SHAPES.clear()

@@ -174,14 +174,10 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     if store.local is not None:
         digest = write_shard(store.local / plan.file, rows, recipe.audio.sample_rate_hz)
     else:  # written here, then copied to the remote store atomically
-        scratch = local_scratch()
-        scratch.mkdir(parents=True, exist_ok=True)
-        local = scratch / Path(plan.file).name
-        try:
+        with local_scratch() as scratch:
+            local = scratch / Path(plan.file).name
             digest = write_shard(local, rows, recipe.audio.sample_rate_hz)
             store.put_file(plan.file, local)
-        finally:
-            local.unlink(missing_ok=True)
     stages.update(write=time.perf_counter() - t2, wall=time.perf_counter() - t0, start=t_start, end=time.time(),
                   pid=os.getpid(), scenes=len(rows))
     record = ShardRecord(plan.split, plan.index, plan.count, plan.first, plan.n_scenes, len(rows), digest, plan.file)
@@ -222,10 +218,15 @@ def _process_stamp(pid: int) -> str | None:
         return None
 
 
-def _exit_with_parent(driver_pid: int, driver_stamp: str | None) -> None:
-    """Pool-worker initializer: exit when the driver is gone. A SIGKILLed driver leaves its
+def _init_worker(driver_pid: int, driver_stamp: str | None, env: dict, cwd: str) -> None:
+    """Pool-worker initializer. The fork server keeps the environment and folder it started
+    with, so the driver's current ones are applied (CUDA_VISIBLE_DEVICES, the HRTF cache,
+    relative paths). Then: exit when the driver is gone — a SIGKILLed driver leaves its
     workers waiting on a pipe they themselves hold open, and the fork server (their parent)
     waits for them, so each worker watches the driver itself."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
 
     def watch() -> None:
         while _process_stamp(driver_pid) == driver_stamp:
@@ -288,7 +289,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     as ``s3://bucket/ds`` or ``file:///abs/ds``); returns its manifest.
 
     executor: "local" (a process pool of ``workers``) or "ray" (one Ray task per shard,
-    at ``ray_address``, or on a local Ray instance of ``workers`` CPUs when None), each task asking for
+    at ``ray_address``, or on a private Ray instance with room for ``workers`` concurrent
+    tasks when None and ``RAY_ADDRESS`` is unset), each task asking for
     ``ray_cpus_per_task`` CPUs and ``ray_gpus_per_task`` GPUs (default 0.25 with a CUDA
     device, so four shards share a GPU, else 0).
     progress: optional callable ``advance(n_scenes)`` for a progress bar.
@@ -303,6 +305,11 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
 
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
+    if not ray_cpus_per_task >= 0 or (ray_gpus_per_task is not None and not ray_gpus_per_task >= 0):
+        raise ConfigError(f"--ray-cpus-per-task {ray_cpus_per_task} / --ray-gpus-per-task {ray_gpus_per_task}: "
+                          "must be numbers >= 0")
+    if profile is not None and not Path(profile).parent.is_dir():
+        raise PathError(f"--profile {profile}: folder {Path(profile).parent} does not exist")
     store = open_store(out)
     if store.local is not None:
         store = open_store(store.local.resolve())  # workers and Ray tasks may run elsewhere
@@ -330,15 +337,15 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
 
         gpus = ray_gpus_per_task if ray_gpus_per_task is not None else (0.25 if device.startswith("cuda") else 0.0)
         run_shards(todo, recipe_text, base_dir, store.display, device, address=ray_address,
-                   cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, local_cpus=workers,
+                   cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, local_tasks=workers,
                    on_done=commit)
     elif workers == 1 or len(todo) <= 1:
         for plan in todo:
             commit(plan, render_shard(recipe_text, base_dir, plan, store.display, device))
     else:
         me = os.getpid()
-        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_exit_with_parent,
-                                 initargs=(me, _process_stamp(me))) as pool:
+        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker,
+                                 initargs=(me, _process_stamp(me), dict(os.environ), os.getcwd())) as pool:
             futures = {pool.submit(render_shard, recipe_text, base_dir, p, store.display, device): p for p in todo}
             for fut in as_completed(futures):
                 commit(futures[fut], fut.result())

@@ -143,7 +143,9 @@ def test_ray_executor_gives_the_local_bytes(small_recipe, reference, tmp_path):
 @pytest.mark.ray
 def test_ray_executor_from_the_command_line(small_recipe, reference, tmp_path):
     # to a filesystem URI: Ray tasks write through the same ArrowStore as s3:// would
-    res = run("render", str(small_recipe), "--out", f"file://{tmp_path}/cli", "--executor", "ray")
+    # one worker with two CPUs per task: the private instance must have room for the task
+    res = run("render", str(small_recipe), "--out", f"file://{tmp_path}/cli", "--executor", "ray",
+              "--workers", "1", "--ray-cpus-per-task", "2")
     assert res.returncode == 0, res.stderr
     assert shard_bytes(tmp_path / "cli") == shard_bytes(reference)
     res = run("render", str(small_recipe), "--out", str(tmp_path / "x"), "--executor", "spark")

@@ -127,3 +127,69 @@ def test_python_dash_m_binsynth_is_the_cli(recipe):
     bad = subprocess.run([sys.executable, "-m", "binsynth", "render", str(recipe), "--out", "nosuchfs://x"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def _env_of_worker(name: str) -> str | None:
+    import os
+
+    return os.environ.get(name)
+
+
+def test_pool_workers_see_the_drivers_current_environment(monkeypatch, tmp_path):
+    """The fork server keeps the environment it started with; each pool applies the driver's."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from binsynth.pipeline import _init_worker, _pool_context, _process_stamp
+
+    def pool_sees(value: str) -> str | None:
+        monkeypatch.setenv("BINSYNTH_TEST_MARK", value)
+        args = (os.getpid(), _process_stamp(os.getpid()), dict(os.environ), str(tmp_path))
+        with ProcessPoolExecutor(1, mp_context=_pool_context(), initializer=_init_worker, initargs=args) as pool:
+            return pool.submit(_env_of_worker, "BINSYNTH_TEST_MARK").result(timeout=120)
+
+    assert pool_sees("first") == "first"
+    assert pool_sees("second") == "second"
+
+
+def test_scratch_is_removed_and_dead_owners_swept(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from binsynth.io.store import SCRATCH_PREFIX, local_scratch
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    dead = tmp_path / f"{SCRATCH_PREFIX}999999999-abc"  # no such pid
+    dead.mkdir()
+    (dead / "shard.parquet").write_bytes(b"left by a SIGKILLed worker")
+    old = time.time() - 7200
+    os.utime(dead, (old, old))
+    fresh_dead = tmp_path / f"{SCRATCH_PREFIX}999999998-abc"  # too recent to judge
+    fresh_dead.mkdir()
+    with local_scratch() as folder:
+        assert folder.parent == tmp_path and folder.name.startswith(f"{SCRATCH_PREFIX}{os.getpid()}-")
+        (folder / "x").write_bytes(b"1")
+    assert not folder.exists() and not dead.exists() and fresh_dead.exists()
+
+
+def test_profile_into_a_missing_folder_is_refused_before_rendering(recipe, tmp_path):
+    res = run("render", str(recipe), "--out", str(tmp_path / "ds"), "--profile", str(tmp_path / "no" / "p.json"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [f"error: --profile {tmp_path}/no/p.json: folder {tmp_path}/no does not exist"]
+    assert not (tmp_path / "ds").exists()
+
+
+def test_bad_ray_resources_are_one_line(recipe, tmp_path):
+    res = run("render", str(recipe), "--out", str(tmp_path / "ds"), "--executor", "ray", "--ray-cpus-per-task", "-1")
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "--ray-cpus-per-task -1" in res.stderr
+    assert not (tmp_path / "ds").exists()
+
+
+def test_store_errors_are_one_line_even_without_a_message():
+    from binsynth.io.store import _first_line
+
+    assert _first_line(OSError()) == "OSError"
+    assert _first_line(OSError("disk full\ndetails")) == "disk full"

@@ -344,8 +344,9 @@ class BRIRSynthesizer:
             density = 4 * np.pi * SPEED_OF_SOUND_M_S / room.volume_m3 * np.exp(-np.outer(room.decay_rate_per_s, t))
             f = wt * density
             expected = 0.5 * (f[:, 1:] + f[:, :-1]).sum(axis=1) * (t[1] - t[0])  # trapezoid rule
+            # no reflection in the window: no evidence, no correction (the same alone or batched)
             with np.errstate(divide="ignore"):
-                out[j] = np.clip(10 * np.log10(measured[j] / expected), -6.0, 6.0)
+                out[j] = np.where(measured[j] > 0, np.clip(10 * np.log10(measured[j] / expected), -6.0, 6.0), 0.0)
         return out
 
     def _lookup(self, unit: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,7 +12,7 @@ def render_command(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML.")],
     out: Annotated[str, typer.Option("--out", help="Dataset folder or pyarrow filesystem URI (s3://…, gs://…, file:///…); created, resumed if it holds this recipe.")],
     limit: Annotated[Optional[int], typer.Option("--limit", help="At most N scenes per split (previews, tests).")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes, or CPUs of a local Ray instance (default: one per CPU).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes, or concurrent tasks of a private Ray instance (default: one per CPU).")] = None,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "cpu",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a dataset of another recipe in --out.")] = False,
     executor: Annotated[str, typer.Option("--executor", help="local (process pool) | ray (one task per shard)")] = "local",

@@ -13,6 +13,8 @@ address, Ray runs a local instance with no dashboard, bound to this machine.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable, Iterable
 
 from binsynth.errors import ConfigError
@@ -31,11 +33,13 @@ def warm_worker() -> None:
 
 def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
                address: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
-               local_cpus: int | None = None, on_done: Callable) -> None:
+               local_tasks: int | None = None, on_done: Callable) -> None:
     """Render ``plans`` as Ray tasks; ``on_done(plan, result)`` runs in the driver as each finishes.
 
-    ``local_cpus``: CPUs of the local Ray instance started when ``address`` is None (its
-    default is every CPU); ignored when connecting to a cluster.
+    Without an address (and without ``RAY_ADDRESS``, which ``ray job submit`` sets) a private
+    Ray instance is started here with room for ``local_tasks`` concurrent tasks (default:
+    every CPU); otherwise the driver joins that cluster and leaves its resources and the
+    job's runtime environment (working_dir, ...) alone.
     """
     try:
         import ray
@@ -45,14 +49,21 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
 
     started_here = not ray.is_initialized()
     if started_here:
+        private = address is None and not os.environ.get("RAY_ADDRESS")
+        options: dict = {}
+        if private:  # "local": a new instance, even where `ray start` left one running
+            cpus = None if local_tasks is None else max(1, math.ceil(local_tasks * cpus_per_task))
+            options = dict(address="local", num_cpus=cpus,
+                           runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"})
+        elif address is not None:
+            options = dict(address=address)
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False, ignore_reinit_error=True,
-                     num_cpus=local_cpus if address is None else None,
-                     # on a cluster, leave the job's runtime environment (working_dir, ...) alone
-                     runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"} if address is None else None)
-        except ConnectionError as e:
-            raise ConfigError(f"--ray-address {address}: cannot connect ({e})") from e
+            ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False,
+                     ignore_reinit_error=True, **options)
+        except (ConnectionError, ValueError, RuntimeError) as e:
+            where = address or os.environ.get("RAY_ADDRESS") or "a private instance"
+            raise ConfigError(f"--ray-address {where}: cannot start or join Ray "
+                              f"({(str(e).splitlines() or [type(e).__name__])[0]})") from None
     try:
         task = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=MAX_RETRIES)(render_shard)
         pending = {task.remote(recipe_text, base_dir, plan, out, device): plan for plan in plans}

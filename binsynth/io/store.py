@@ -6,24 +6,30 @@
 opens for the URI (credentials from the environment, as pyarrow reads them). Paths inside
 a store are relative, with ``/`` separators (``data/train-00000-of-00004.parquet``).
 
-Atomicity on an :class:`ArrowStore`: a file is written under a hidden temporary name
-(``.NAME.<random>.tmp``) next to its final name and then moved there. On a local or POSIX
-filesystem the move is a rename; on object stores (S3, GCS) it is a server-side copy, so
-the final object appears whole or not at all. A killed run may leave temporaries; the next
-run deletes them (:meth:`Store.remove_temporaries`).
+Atomicity on an :class:`ArrowStore`: on object stores (S3, GCS) an upload appears whole
+when it completes or not at all, so files are written straight to their final names.
+Elsewhere (file://, HDFS) a file is written under a hidden temporary name
+(``.NAME.<random>.tmp``) next to its final name and then moved there (a rename). A killed
+run may leave temporaries; the next run deletes them (:meth:`Store.remove_temporaries`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from binsynth.errors import PathError
 from binsynth.io.atomic import atomic_path, write_text_atomic
 from binsynth.io.hashing import sha256_file
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def is_uri(out: str | Path) -> bool:
@@ -153,6 +159,10 @@ class LocalStore(Store):
         shutil.rmtree(self._p(rel), ignore_errors=True)
 
 
+#: pyarrow filesystems whose uploads are atomic (written straight to their final names)
+OBJECT_STORES = ("s3", "gcs")
+
+
 class ArrowStore(Store):
     """A folder on any filesystem pyarrow opens from a URI (S3, GCS, HDFS, file://)."""
 
@@ -164,7 +174,7 @@ class ArrowStore(Store):
         try:
             self.fs, root = pafs.FileSystem.from_uri(uri)
         except (pa.ArrowException, OSError, ValueError) as e:
-            raise PathError(f"--out {uri}: not a filesystem URI pyarrow can open ({str(e).splitlines()[0]})") from None
+            raise PathError(f"--out {uri}: not a filesystem URI pyarrow can open ({_first_line(e)})") from None
         self.root = root.rstrip("/") or "/"
         self._types = pafs.FileType
 
@@ -173,10 +183,12 @@ class ArrowStore(Store):
 
     def _call(self, what: str, fn, *args):
         """Run a filesystem call; its errors become one-line PathErrors naming the path."""
+        import pyarrow as pa
+
         try:
             return fn(*args)
-        except OSError as e:
-            raise PathError(f"{self.display}: cannot {what} ({str(e).splitlines()[0]})") from None
+        except (OSError, pa.ArrowException) as e:
+            raise PathError(f"{self.display}: cannot {what} ({_first_line(e)})") from None
 
     def kind(self, rel: str = "") -> str:
         t = self._call("read", self.fs.get_file_info, self._p(rel)).type
@@ -199,6 +211,15 @@ class ArrowStore(Store):
 
     def _publish(self, rel: str, write) -> None:
         final = PurePosixPath(self._p(rel))
+        if self.fs.type_name in OBJECT_STORES:
+            # an upload becomes visible whole when it completes, or not at all; a move would
+            # be a server-side copy (S3 caps those at 5 GiB) plus a delete
+            def upload() -> None:
+                with self.fs.open_output_stream(str(final)) as f:
+                    write(f)
+
+            self._call(f"write {rel}", upload)
+            return
         tmp = str(final.parent / f".{final.name}.{secrets.token_hex(4)}.tmp")
 
         def run() -> None:
@@ -251,8 +272,36 @@ class ArrowStore(Store):
             self._call(f"delete {rel}", self.fs.delete_dir, self._p(rel))
 
 
-def local_scratch() -> Path:
-    """A folder for a shard's bytes before they go to a remote store (``$TMPDIR``)."""
-    import tempfile
+SCRATCH_PREFIX = "binsynth-scratch-"
 
-    return Path(tempfile.gettempdir()) / f"binsynth-{os.getpid()}"
+
+@contextlib.contextmanager
+def local_scratch() -> Iterator[Path]:
+    """A fresh folder in ``$TMPDIR`` for a shard's bytes before they go to a remote store,
+    removed afterwards. Folders left by processes that died (SIGKILL, OOM) are swept first:
+    their names carry the owner's pid (and, in case another pid namespace shares the
+    folder, only those untouched for an hour go)."""
+    import tempfile
+    import time
+
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(f"{SCRATCH_PREFIX}*"):
+        pid = old.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        with contextlib.suppress(OSError):
+            if pid.isdigit() and not _pid_alive(int(pid)) and time.time() - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
