@@ -6,6 +6,12 @@ one-line message and exit code 2.
 """
 
 
+def reason(e: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none), for
+    one-line errors that wrap a library's exception."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
 class BinsynthError(Exception):
     """Root of binsynth's errors. The message is one line that names what is wrong."""
 

@@ -189,7 +189,7 @@ def test_bad_ray_resources_are_one_line(recipe, tmp_path):
 
 
 def test_store_errors_are_one_line_even_without_a_message():
-    from binsynth.io.store import _first_line
+    from binsynth.errors import reason
 
-    assert _first_line(OSError()) == "OSError"
-    assert _first_line(OSError("disk full\ndetails")) == "disk full"
+    assert reason(OSError()) == "OSError"
+    assert reason(OSError("disk full\ndetails")) == "disk full"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from binsynth.errors import AudioFileError, ConfigError, PathError
+from binsynth.errors import AudioFileError, ConfigError, PathError, reason
 
 Hz = int
 Seconds = float
@@ -240,8 +240,7 @@ def read_audio(
     except AudioFileError:
         raise
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise AudioFileError(f"{path}: not a readable audio file ({reason})") from e
+        raise AudioFileError(f"{path}: not a readable audio file ({reason(e)})") from e
     if data.shape[0] == 0:
         raise AudioFileError(f"{path}: no samples could be read")
     return finish_segment(data, src_fs, fs_hz, start, n_frames, duration_s, str(path))
@@ -281,8 +280,7 @@ def audio_duration_s(path: str | Path) -> Seconds:
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise AudioFileError(f"{path}: not a readable audio file ({reason})") from e
+        raise AudioFileError(f"{path}: not a readable audio file ({reason(e)})") from e
     return info.frames / info.samplerate
 
 

@@ -55,7 +55,7 @@ from binsynth.corpora.base import (
     read_audio,
 )
 from binsynth.corpora.split import DEFAULT_SPLITS, partition
-from binsynth.errors import AudioFileError, BinsynthError, ConfigError, PathError
+from binsynth.errors import AudioFileError, BinsynthError, ConfigError, PathError, reason
 
 #: Bytes of decoded-from-Parquet audio columns (whole row groups) kept per corpus object.
 CACHE_BYTES = 256 * 2**20
@@ -157,7 +157,7 @@ class ParquetCorpus(FileCorpus):
         except BinsynthError:
             raise
         except (OSError, pa.ArrowException) as e:
-            raise ConfigError(f"{file}: not a readable Parquet file ({_reason(e)})") from e
+            raise ConfigError(f"{file}: not a readable Parquet file ({reason(e)})") from e
         names = class_names(schema, self.label_column)
         labels = _labels(table.column(self.label_column), names, file, self.label_column)
         found = _splits(table.column(self.split_column), file, self.split_column) if use_split else [None] * len(labels)
@@ -185,7 +185,7 @@ class ParquetCorpus(FileCorpus):
         try:
             info = sf.info(io.BytesIO(source))
         except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
-            raise AudioFileError(f"{where}: not decodable audio ({_reason(e)})") from e
+            raise AudioFileError(f"{where}: not decodable audio ({reason(e)})") from e
         return info.frames / info.samplerate
 
     def verify(self) -> None:
@@ -236,7 +236,7 @@ class ParquetCorpus(FileCorpus):
                     column = pf.read_row_group(group, columns=[self.audio_column]).column(0).combine_chunks()
             except (OSError, pa.ArrowException, KeyError, IndexError) as e:
                 raise AudioFileError(
-                    f"{f.path}: row group {group} column {self.audio_column!r} unreadable ({_reason(e)})"
+                    f"{f.path}: row group {group} column {self.audio_column!r} unreadable ({reason(e)})"
                 ) from e
             self._cache_bytes += column.nbytes
         self._cache[key] = column  # most recently used last
@@ -399,7 +399,3 @@ def _prefixed(where: str, fn, *args):
     except (AudioFileError, PathError) as e:
         raise type(e)(f"{where}: {e}") from e
 
-
-def _reason(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

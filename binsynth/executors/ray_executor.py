@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import Callable, Iterable
 
-from binsynth.errors import ConfigError
+from binsynth.errors import ConfigError, reason
 
 #: Task retries when a worker process dies (SIGKILL, OOM, node loss).
 MAX_RETRIES = 3
@@ -63,7 +63,7 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
         except (ConnectionError, ValueError, RuntimeError) as e:
             where = address or os.environ.get("RAY_ADDRESS") or "a private instance"
             raise ConfigError(f"--ray-address {where}: cannot start or join Ray "
-                              f"({(str(e).splitlines() or [type(e).__name__])[0]})") from None
+                              f"({reason(e)})") from None
     try:
         task = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=MAX_RETRIES)(render_shard)
         pending = {task.remote(recipe_text, base_dir, plan, out, device): plan for plan in plans}

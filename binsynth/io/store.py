@@ -23,13 +23,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from binsynth.errors import PathError
+from binsynth.errors import PathError, reason
 from binsynth.io.atomic import atomic_path, write_text_atomic
 from binsynth.io.hashing import sha256_file
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def is_uri(out: str | Path) -> bool:
@@ -174,7 +170,7 @@ class ArrowStore(Store):
         try:
             self.fs, root = pafs.FileSystem.from_uri(uri)
         except (pa.ArrowException, OSError, ValueError) as e:
-            raise PathError(f"--out {uri}: not a filesystem URI pyarrow can open ({_first_line(e)})") from None
+            raise PathError(f"--out {uri}: not a filesystem URI pyarrow can open ({reason(e)})") from None
         self.root = root.rstrip("/") or "/"
         self._types = pafs.FileType
 
@@ -188,7 +184,7 @@ class ArrowStore(Store):
         try:
             return fn(*args)
         except (OSError, pa.ArrowException) as e:
-            raise PathError(f"{self.display}: cannot {what} ({_first_line(e)})") from None
+            raise PathError(f"{self.display}: cannot {what} ({reason(e)})") from None
 
     def kind(self, rel: str = "") -> str:
         t = self._call("read", self.fs.get_file_info, self._p(rel)).type
