@@ -23,6 +23,7 @@ from pathlib import Path
 from binsynth.errors import ConfigError, PathError
 from binsynth.io.manifest import MANIFEST, Manifest, ShardRecord, shard_name
 from binsynth.io.store import Store, local_scratch, open_store
+from binsynth.processes import process_stamp
 
 #: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
 CHUNK_SCENES = 16
@@ -199,25 +200,6 @@ def _pool_context():
     return ctx
 
 
-def _process_stamp(pid: int) -> str | None:
-    """A live process's start time (from /proc; None once it is gone or a zombie), so a
-    recycled pid is not mistaken for the driver; without /proc, whether the pid exists."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return None if fields[0] in ("Z", "X") else fields[19]
-    except FileNotFoundError:
-        if not os.path.isdir("/proc/self"):
-            try:
-                os.kill(pid, 0)
-                return "alive"
-            except OSError:
-                return None
-        return None
-    except OSError:
-        return None
-
-
 def _init_worker(driver_pid: int, driver_stamp: str | None, env: dict, cwd: str) -> None:
     """Pool-worker initializer. The fork server keeps the environment and folder it started
     with, so the driver's current ones are applied (CUDA_VISIBLE_DEVICES, the HRTF cache,
@@ -229,7 +211,7 @@ def _init_worker(driver_pid: int, driver_stamp: str | None, env: dict, cwd: str)
     os.chdir(cwd)
 
     def watch() -> None:
-        while _process_stamp(driver_pid) == driver_stamp:
+        while process_stamp(driver_pid) == driver_stamp:
             time.sleep(0.5)
         os._exit(1)
 
@@ -345,7 +327,7 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     else:
         me = os.getpid()
         with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker,
-                                 initargs=(me, _process_stamp(me), dict(os.environ), os.getcwd())) as pool:
+                                 initargs=(me, process_stamp(me), dict(os.environ), os.getcwd())) as pool:
             futures = {pool.submit(render_shard, recipe_text, base_dir, p, store.display, device): p for p in todo}
             for fut in as_completed(futures):
                 commit(futures[fut], fut.result())

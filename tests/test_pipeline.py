@@ -173,11 +173,9 @@ def _descendants(pid: int) -> set[int]:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    from binsynth.processes import process_stamp
+
+    return process_stamp(pid) is not None
 
 
 def test_a_sigkilled_driver_takes_its_workers_along(tmp_path):

@@ -140,11 +140,12 @@ def test_pool_workers_see_the_drivers_current_environment(monkeypatch, tmp_path)
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from binsynth.pipeline import _init_worker, _pool_context, _process_stamp
+    from binsynth.pipeline import _init_worker, _pool_context
+    from binsynth.processes import process_stamp
 
     def pool_sees(value: str) -> str | None:
         monkeypatch.setenv("BINSYNTH_TEST_MARK", value)
-        args = (os.getpid(), _process_stamp(os.getpid()), dict(os.environ), str(tmp_path))
+        args = (os.getpid(), process_stamp(os.getpid()), dict(os.environ), str(tmp_path))
         with ProcessPoolExecutor(1, mp_context=_pool_context(), initializer=_init_worker, initargs=args) as pool:
             return pool.submit(_env_of_worker, "BINSYNTH_TEST_MARK").result(timeout=120)
 

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from binsynth.errors import PathError, reason
 from binsynth.io.atomic import atomic_path, write_text_atomic
 from binsynth.io.hashing import sha256_file
+from binsynth.processes import process_stamp
 
 
 def is_uri(out: str | Path) -> bool:
@@ -284,20 +285,10 @@ def local_scratch() -> Iterator[Path]:
     for old in base.glob(f"{SCRATCH_PREFIX}*"):
         pid = old.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
         with contextlib.suppress(OSError):
-            if pid.isdigit() and not _pid_alive(int(pid)) and time.time() - old.stat().st_mtime > 3600:
+            if pid.isdigit() and process_stamp(int(pid)) is None and time.time() - old.stat().st_mtime > 3600:
                 shutil.rmtree(old, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
