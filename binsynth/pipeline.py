@@ -135,7 +135,7 @@ def _timed_finish(*args) -> tuple[list[dict], float]:
 
 
 def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardResult:
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     from binsynth.dataset_rows import render_mixes
     from binsynth.io.shards import write_shard
@@ -150,26 +150,23 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
     stages = {"setup": t1 - t0, "sample": time.perf_counter() - t1, "dry": 0.0, "device": 0.0, "finish": 0.0}
     # on a GPU, chunk k+1 renders while threads finish and encode chunk k; on the CPU in turn
-    threaded = renderer.device.type != "cpu"
-    with ThreadPoolExecutor(ENCODE_THREADS if threaded else 1) as encoders:
-        pending: list[Future] = []
+    encoders = ThreadPoolExecutor(ENCODE_THREADS) if renderer.device.type != "cpu" else None
+    finished = []  # (rows, seconds) per chunk, or futures of them
+    try:
         for s0 in range(0, len(scenes), CHUNK_SCENES):
             part = scenes[s0 : s0 + CHUNK_SCENES]
             rendered = render_mixes(part, recipe, ctx["corpora"], renderer)
             stages["dry"] += rendered.dry_s
             stages["device"] += rendered.device_s
             args = (part, rendered, recipe, renderer.synth.hrtf, ctx["hash"])
-            if threaded:
-                pending.append(encoders.submit(_timed_finish, *args))
-            else:
-                done: Future = Future()
-                done.set_result(_timed_finish(*args))
-                pending.append(done)
-        rows = []
-        for fut in pending:
-            part_rows, seconds = fut.result()
-            rows += part_rows
-            stages["finish"] += seconds
+            finished.append(encoders.submit(_timed_finish, *args) if encoders else _timed_finish(*args))
+        if encoders:
+            finished = [fut.result() for fut in finished]
+    finally:
+        if encoders:
+            encoders.shutdown()
+    rows = [row for part_rows, _ in finished for row in part_rows]
+    stages["finish"] = sum(seconds for _, seconds in finished)
     t2 = time.perf_counter()
     store = open_store(out)
     if store.local is not None:
