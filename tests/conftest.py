@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,20 @@ import torch
 
 from binsynth.acoustics import registry
 from binsynth.acoustics.registry import Entry
+
+#: the installed ``binsynth`` command of this interpreter
+BIN = str(Path(sys.executable).with_name("binsynth"))
+
+
+def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    """``binsynth ARGS`` in a subprocess, stdout/stderr captured as text."""
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600, **kw)
+
+
+def shard_bytes(folder: Path) -> dict[str, bytes]:
+    """Committed shards of a dataset folder by name (a hidden temporary is never a shard)."""
+    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet")) if not p.name.startswith(".")}
+
 
 AXD_SHA256 = "414f9300bbf13c59dfb2d4034d3003ae151b10d6fa8b6ca17a24a04f1b20946e"
 

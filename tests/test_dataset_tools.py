@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +17,12 @@ import pytest
 import soundfile as sf
 
 from binsynth.io.codecs import decode
+from conftest import run_cli as run
 from conftest import shrunk_demo_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = str(Path(sys.executable).with_name("binsynth"))
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LSB = 1.0 / 32768
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
 
 
 def assert_one_line_error(res: subprocess.CompletedProcess, *words: str) -> None:

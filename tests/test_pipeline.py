@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,25 +13,16 @@ import numpy as np
 import pytest
 
 from binsynth.io.codecs import decode
-from conftest import shrunk_demo_recipe
+from conftest import BIN, shard_bytes, shrunk_demo_recipe
+from conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = str(Path(sys.executable).with_name("binsynth"))
 
 
 @pytest.fixture(scope="module")
 def small_recipe(tmp_path_factory) -> Path:
     """The demo recipe, shrunk: 1 s clips, shards of 2 scenes, 6 train + 3 test scenes."""
     return shrunk_demo_recipe(tmp_path_factory.mktemp("recipe"), {"train": 6, "test": 3})
-
-
-def run(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600, **kw)
-
-
-def shard_bytes(folder: Path) -> dict[str, bytes]:
-    """Committed shards only (a hidden temporary is never a shard)."""
-    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet")) if not p.name.startswith(".")}
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shrunk_demo_recipe
+from conftest import BIN, shard_bytes, shrunk_demo_recipe
 
 pytestmark = [
     pytest.mark.ray,
@@ -48,7 +47,6 @@ pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds Ray's processes through /proc (Linux)"),
 ]
 
-BIN = str(Path(sys.executable).with_name("binsynth"))
 SPLITS = {"train": 64, "test": 8}  # 36 shards of 2 scenes (a warm shard takes ~30-50 ms)
 
 
@@ -138,11 +136,6 @@ def read_manifest(out: Path) -> dict | None:
         return json.loads((out / "manifest.json").read_text())
     except (FileNotFoundError, ValueError):  # not written yet (it is replaced atomically)
         return None
-
-
-def shard_bytes(folder: Path) -> dict[str, bytes]:
-    """Committed shards only: hidden temporaries (``.NAME.*.tmp.parquet``) are checked apart."""
-    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet")) if not p.name.startswith(".")}
 
 
 def assert_complete(out: Path, reference: Path) -> dict:

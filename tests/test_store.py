@@ -11,17 +11,10 @@ from pathlib import Path
 import pytest
 
 from binsynth.io.store import ArrowStore, LocalStore, open_store
+from conftest import run_cli as run
+from conftest import shard_bytes as shards
 from conftest import shrunk_demo_recipe
 
-BIN = str(Path(sys.executable).with_name("binsynth"))
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
-
-
-def shards(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet")) if not p.name.startswith(".")}
 
 
 @pytest.fixture(scope="module")
