@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
+from bench_common import binsynth_command, demo_recipe
 
 
 def tree_rss_mib(root_pid: int) -> float:
@@ -61,16 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_memory_"))
-    data = yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text())
+    data = demo_recipe()
     data["dataset"]["splits"] = {"train": args.scenes}
     data["audio"]["duration_s"] = args.duration
     data["sources"]["onset_s"] = {"uniform": [0.0, 0.3 * args.duration]}
     data["sources"]["min_gap_s"] = 0.05 * args.duration
     data["output"]["shard_size"] = args.shard_size
     (tmp / "long.yaml").write_text(yaml.safe_dump(data))
-    script = Path(sys.executable).with_name("binsynth")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "binsynth"]
-    cmd += ["render", str(tmp / "long.yaml"), "--out", str(tmp / "ds"), "--workers", str(args.workers),
+    cmd = binsynth_command() + ["render", str(tmp / "long.yaml"), "--out", str(tmp / "ds"), "--workers", str(args.workers),
             "--device", args.device, "--profile", str(tmp / "profile.json")]
     samples: list[tuple[float, float]] = []
     t0 = time.time()

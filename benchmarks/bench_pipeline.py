@@ -35,8 +35,7 @@ import time
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
+from bench_common import binsynth_command, demo_recipe
 
 
 class GpuSampler:
@@ -102,10 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--flac-level", type=int, default=None, help="output.flac_level (default: the recipe's, 5)")
     args = p.parse_args(argv)
 
-    script = Path(sys.executable).with_name("binsynth")
-    binsynth = [str(script)] if script.exists() else [sys.executable, "-m", "binsynth"]
+    binsynth = binsynth_command()
     tmp = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
-    data = yaml.safe_load((ROOT / "recipes" / "demo.yaml").read_text())
+    data = demo_recipe()
     data["dataset"]["splits"] = {"train": args.scenes}
     data["audio"].update(sample_rate_hz=args.fs, duration_s=args.duration)
     data["output"]["shard_size"] = args.shard_size
