@@ -22,7 +22,7 @@ from pathlib import Path
 
 from binsynth.errors import ConfigError, PathError
 from binsynth.io.manifest import MANIFEST, Manifest, ShardRecord, shard_name
-from binsynth.io.store import Store, local_scratch, open_store
+from binsynth.io.store import Store, is_uri, local_scratch, open_store
 from binsynth.processes import process_stamp
 
 #: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
@@ -289,9 +289,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
                           "must be numbers >= 0")
     if profile is not None and not Path(profile).parent.is_dir():
         raise PathError(f"--profile {profile}: folder {Path(profile).parent} does not exist")
-    store = open_store(out)
-    if store.local is not None:
-        store = open_store(store.local.resolve())  # workers and Ray tasks may run elsewhere
+    # an absolute folder: workers and Ray tasks may run in another directory or on another node
+    store = open_store(out if is_uri(out) else Path(out).resolve())
     manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite)
     store.write_text("recipe.yaml", resolved_yaml(recipe))
     plans = plan_shards(recipe, limit)

@@ -109,6 +109,15 @@ class BRIRInfo:
     extra: dict = field(default_factory=dict)
 
 
+def _match_window(t, start, end, ramp, cos):
+    """Weight of the tail-matching window at times ``t`` (numpy arrays or torch tensors, with
+    their ``cos``): 1 inside, raised-cosine edges ``ramp`` long, 0 outside [start, end]. The
+    measured reflections and the expected energy are weighted by this one window."""
+    up = ((t - start) / ramp).clip(0.0, 1.0)
+    down = ((end - t) / ramp).clip(0.0, 1.0)
+    return (0.5 - 0.5 * cos(np.pi * up)) * (0.5 - 0.5 * cos(np.pi * down))
+
+
 class BRIRSynthesizer:
     """Builds BRIRs from one HRTF set at one sample rate on one device.
 
@@ -324,9 +333,7 @@ class BRIRSynthesizer:
         if not bool(inside.any()):
             return out
         ramp = torch.where(inside, ramp, torch.ones_like(ramp))
-        up = ((arrival_s - t0) / ramp).clamp(0.0, 1.0)
-        down = ((t1 - arrival_s) / ramp).clamp(0.0, 1.0)
-        w = (0.5 - 0.5 * torch.cos(torch.pi * up)) * (0.5 - 0.5 * torch.cos(torch.pi * down))
+        w = _match_window(arrival_s, t0, t1, ramp, torch.cos)
         measured = torch.zeros(n_req, gain.shape[1], dtype=torch.float64, device=gain.device)
         measured.index_add_(0, req[inside], (w[inside, None].double() * gain[inside].double() ** 2))
         measured = measured.cpu().numpy()
@@ -339,8 +346,7 @@ class BRIRSynthesizer:
             if b <= a:
                 continue
             t = a + (b - a) * x
-            r = TAIL_MATCH_RAMP * (b - a)
-            wt = (0.5 - 0.5 * np.cos(np.pi * np.clip((t - a) / r, 0, 1))) * (0.5 - 0.5 * np.cos(np.pi * np.clip((b - t) / r, 0, 1)))
+            wt = _match_window(t, a, b, TAIL_MATCH_RAMP * (b - a), np.cos)
             density = 4 * np.pi * SPEED_OF_SOUND_M_S / room.volume_m3 * np.exp(-np.outer(room.decay_rate_per_s, t))
             f = wt * density
             expected = 0.5 * (f[:, 1:] + f[:, :-1]).sum(axis=1) * (t[1] - t[0])  # trapezoid rule
