@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_ARGS ?=
 DEMO_OUT ?= demo_out
 
-.PHONY: setup system-deps test demo bench clean
+.PHONY: setup system-deps test demo bench train clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,11 @@ demo: setup
 	$(BIN)/binsynth demo --out $(DEMO_OUT)
 	$(BIN)/binsynth render recipes/demo.yaml --out $(DEMO_OUT)/dataset
 
+# Renders recipes/train.yaml into runs/train/dataset if absent, builds a tiny Qwen2-Audio
+# offline, then SFT -> GRPO -> held-out eval; resumes from runs/train/*/checkpoint.
+train: setup
+	$(BIN)/binsynth train all configs/train.yaml
+
 bench: setup
 	mkdir -p bench_out
 	$(BIN)/python benchmarks/bench_pipeline.py > bench_out/pipeline.json
@@ -47,7 +52,7 @@ bench: setup
 	    $(BIN)/python benchmarks/bench_render.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache runs
 
 # Wheels (sofar, netCDF4, cftime, soundfile, ... for CPython 3.12 manylinux x86_64) and the
 # AXD SOFA file for an offline GPU machine: carry .gpu_wheels and hrtf_cache, then run

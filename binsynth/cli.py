@@ -16,6 +16,7 @@ from binsynth.commands.hrtf import app as hrtf_app
 from binsynth.commands.inspect import inspect_command, replay_command, stats_command
 from binsynth.commands.preview import preview_command
 from binsynth.commands.render import render_command
+from binsynth.commands.train import app as train_app
 from binsynth.commands.validate import validate_command
 
 app = typer.Typer(
@@ -34,6 +35,7 @@ app.command("inspect")(inspect_command)
 app.command("stats")(stats_command)
 app.command("replay")(replay_command)
 app.add_typer(hrtf_app, name="hrtf")
+app.add_typer(train_app, name="train")
 
 
 def main() -> None:

@@ -22,10 +22,9 @@ def render_command(
     profile: Annotated[Optional[Path], typer.Option("--profile", help="Write where the time went (stages per shard, seconds) to this JSON file.")] = None,
 ) -> None:
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     from binsynth.errors import ConfigError
     from binsynth.pipeline import plan_shards, render_dataset
+    from binsynth.progress import rate_bar
     from binsynth.recipe import load_recipe
 
     import os
@@ -36,16 +35,7 @@ def render_command(
     spec = load_recipe(recipe)
     text = recipe.read_text(encoding="utf-8")
     total = sum(p.n_scenes for p in plan_shards(spec, limit))
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as bar:
-        task = bar.add_task(spec.dataset.name, total=total, rate="")
-
-        def advance(n: int) -> None:
-            bar.advance(task, n)
-            speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:.1f} scenes/s" if speed else "")
-
+    with rate_bar(spec.dataset.name, total, "scenes") as advance:
         manifest = render_dataset(spec, text, str(recipe.resolve().parent), out, limit=limit, workers=workers,
                                   device=device, overwrite=overwrite, progress=advance,
                                   executor=executor, ray_address=ray_address,

@@ -33,7 +33,7 @@ from binsynth.scene import SceneSpec
 FORMS = ("open", "mc4", "mixed")
 
 GENERATORS = {
-    "presence": T.presence, "count": T.count, "direction_sector": T.direction_sector,
+    "presence": T.presence, "count": T.count, "sound_class": T.sound_class, "side": T.side, "direction_sector": T.direction_sector,
     "direction_degrees": T.direction_degrees, "elevation": T.elevation, "distance": T.distance,
     "near_far": T.near_far, "reverberation": T.reverberation, "room_size": T.room_size,
     "lateral_relation": T.lateral_relation, "front_back_relation": T.front_back_relation,

@@ -91,6 +91,21 @@ def count(f: Facts) -> list[Instance]:
     return [Instance(("count",), str(n), params={"count": n}, pool=pool)]
 
 
+def sound_class(f: Facts) -> list[Instance]:
+    """What the one sound is; asked only when the scene has exactly one source."""
+    if len(f.srcs) != 1:
+        return []
+    s = f.srcs[0]
+    return [Instance(("sound_class",), s.label, params={"sources": [0]}, pool=labels_pool(f, s.label))]
+
+
+def side(f: Facts) -> list[Instance]:
+    """Left or right of a named source, asked when its lateral angle is ≥ 20° from the median plane."""
+    return [Instance(("side", s.index), "left" if s.lateral > 0 else "right", slots={"x": the(s)},
+                     params={"sources": [s.index]})
+            for s in f.named if abs(s.lateral) >= F.HEMISPHERE_MARGIN_DEG]
+
+
 def direction_sector(f: Facts) -> list[Instance]:
     out = []
     for s in f.named:

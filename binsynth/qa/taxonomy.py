@@ -39,6 +39,9 @@ TASKS: dict[str, TaskInfo] = {
     "presence": _t(1, "labels", True, "Which sound classes are present",
                    "sorted distinct labels of all sources"),
     "count": _t(1, "count", True, "How many sources there are", "number of sources"),
+    "sound_class": _t(1, "label", True, "What the one sound is", "the label of the scene's only source"),
+    "side": _t(1, "left_right", False, "Whether X is on the left or the right",
+               f"sign of the lateral angle φ = asin(sin az·cos el); asked when abs(φ) ≥ {F.HEMISPHERE_MARGIN_DEG:g}°"),
     "direction_sector": _t(1, "sector", True, "Direction of X as one of 8 sectors", _SECT),
     "direction_degrees": _t(1, "degrees", True, "Azimuth of X in degrees",
                             "azimuth rounded to 1°, CCW from the front, +90 = left; not asked above "

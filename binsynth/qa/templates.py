@@ -24,6 +24,18 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "Count the sound sources around you. How many are there?",
         "What is the number of sources in the recording?",
     )},
+    "sound_class": {"": (
+        "What sound do you hear?",
+        "What is making the sound in this recording?",
+        "Which kind of sound is this?",
+        "Identify the sound source.",
+    )},
+    "side": {"": (
+        "Is {x} on your left or on your right?",
+        "Do you hear {x} on the left or on the right?",
+        "On which side of your head is {x}, left or right?",
+        "Is {x} to your left or to your right?",
+    )},
     "direction_sector": {"": (
         "From which direction does {x} come?",
         "Where is {x} relative to you?",

@@ -1,0 +1,106 @@
+"""Held-out evaluation, reported like the spatial-QA benchmarks: accuracy per level
+(L1 perception, L2 integration, L3 reasoning) and per task, multiple-choice accuracy,
+azimuth mean absolute error (``direction_degrees`` questions, circular, degrees), distance
+error rate (``distance`` questions: share off by more than 0.5 m, as in BAT), and the mean
+reward with its standard error.
+
+Probes: besides the shards' own questions, every test scene is asked the three questions
+the trainer is judged on, in open form — ``side`` (left/right of the source, asked when its
+lateral angle is ≥ 20°), ``direction_sector`` (8 sectors; chance 12.5 %) and
+``sound_class`` — once with both streams and once with the spatial stream zeroed (the
+control: 'where' must vanish with it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from binsynth.qa import generate_items, normalize_answer
+from binsynth.qa.answers import _as_float
+from binsynth.qa.facts import wrap_deg
+from binsynth.scene import SceneSpec
+from binsynth.trainer.data import Example
+from binsynth.trainer.generation import decode, generate_replies
+from binsynth.trainer.rewards import RewardOptions, score
+
+PROBES = {"side": "left_right_acc", "direction_sector": "sector8_acc", "sound_class": "class_acc"}
+PROBE_SEED = 4242
+DISTANCE_ERROR_M = 0.5
+
+
+def probe_examples(rows: list[dict], first_clip: int = 0) -> list[Example]:
+    """One open question per probe task per test scene (where the task applies)."""
+    out = []
+    for k, row in enumerate(rows):
+        scene = SceneSpec.from_json(row["scene"])
+        for j, task in enumerate(PROBES):
+            for it in generate_items(scene, np.random.default_rng([PROBE_SEED, k, j]), tasks={task: 1.0},
+                                     n_questions=1, form="open"):
+                out.append(Example(first_clip + k, task, it.level, it.question, [], it.answer))
+    return out
+
+
+def _mean_se(values) -> tuple[float, float]:
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
+
+
+def score_replies(bundle, examples: list[Example], clips: list, *, zero_spatial: bool = False, batch_size: int = 64,
+                  rewards: RewardOptions = RewardOptions(), max_new_tokens: int = 24) -> list:
+    replies = generate_replies(bundle, examples, clips, batch_size=batch_size, zero_spatial=zero_spatial,
+                               max_new_tokens=max_new_tokens)
+    return [score(ex, decode(bundle, r), rewards) for ex, r in zip(examples, replies)]
+
+
+def summarize(examples: list[Example], scored: list) -> dict:
+    """Metrics of scored replies to the shards' questions."""
+    by_task, by_level = defaultdict(list), defaultdict(list)
+    mc, az_err, dist_err = [], [], []
+    for ex, s in zip(examples, scored):
+        by_task[ex.task].append(s.correct)
+        by_level[f"L{ex.level}"].append(s.correct)
+        if ex.choices:
+            mc.append(s.correct)
+        elif ex.task == "direction_degrees":
+            p, r = _as_float(normalize_answer(ex.task, s.answer or "")), _as_float(normalize_answer(ex.task, ex.answer))
+            az_err.append(180.0 if p is None else abs(wrap_deg(p - r)))
+        elif ex.task == "distance":
+            p, r = _as_float(normalize_answer(ex.task, s.answer or "")), _as_float(normalize_answer(ex.task, ex.answer))
+            dist_err.append(p is None or abs(p - r) > DISTANCE_ERROR_M)
+    reward, reward_se = _mean_se([s.reward for s in scored])
+    acc = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
+    return {
+        "n_questions": len(scored), "reward": round(reward, 4), "reward_se": round(reward_se, 4),
+        "accuracy": acc([s.correct for s in scored]),
+        "format_rate": acc([s.well_formed for s in scored]),
+        "per_level": {k: {"acc": acc(v), "n": len(v)} for k, v in sorted(by_level.items())},
+        "per_task": {k: {"acc": acc(v), "n": len(v)} for k, v in sorted(by_task.items())},
+        "mc_acc": acc(mc), "mc_n": len(mc),
+        "azimuth_mae_deg": round(float(np.mean(az_err)), 2) if az_err else None, "azimuth_n": len(az_err),
+        "distance_error_rate": acc(dist_err), "distance_n": len(dist_err),
+    }
+
+
+def probe_metrics(probes: list[Example], full: list, zeroed: list) -> dict:
+    out = {}
+    for task, key in PROBES.items():
+        hits = [s.correct for ex, s in zip(probes, full) if ex.task == task]
+        out[key] = round(float(np.mean(hits)), 4) if hits else None
+        out[key.replace("_acc", "_n")] = len(hits)
+        if task == "side":
+            z = [s.correct for ex, s in zip(probes, zeroed) if ex.task == task]
+            out["left_right_acc_spatial_zeroed"] = round(float(np.mean(z)), 4) if z else None
+        if task == "direction_sector":
+            z = [s.correct for ex, s in zip(probes, zeroed) if ex.task == task]
+            out["sector8_acc_spatial_zeroed"] = round(float(np.mean(z)), 4) if z else None
+    return out
+
+
+def paired_gain(before: list, after: list) -> tuple[float, float]:
+    """Mean reward gain on the same questions and its standard error."""
+    return _mean_se([b.reward - a.reward for a, b in zip(before, after)])
