@@ -388,7 +388,8 @@ def nodes(tree, path=()):
 
 def deletable(path) -> bool:
     last = path[-1]
-    if path in REQUIRED or last in KINDS or last == "type":
+    # a corpus must say its type; background.type has a default (pink), so deleting it is fine
+    if path in REQUIRED or last in KINDS or (last == "type" and "corpora" in path):
         return True
     # one element of a pair ([low, high]) or of a weighted choice
     return isinstance(last, int) and len(path) > 1 and path[-2] in {"uniform", "randint", "loguniform", "choice"}
