@@ -171,6 +171,8 @@ def test_gradients_reach_only_the_trainable_parts(tiny):
     assert any(n.startswith("spatial.") for n in trained) and any(n.startswith("projector.") for n in trained)
     assert any("lora_A" in n for n in trained) or any("lora_B" in n for n in trained)
     assert not any("language_model" in n and "lora" not in n and "modules_to_save" not in n for n in trained)
+    unfrozen = load_model(path, ModelOptions(n_bands=BANDS, spatial_dim=32, spatial_layers=1, freeze_tower=False))
+    assert all(p.requires_grad for p in unfrozen.model.tower.parameters())
 
 
 def test_zeroing_the_spatial_stream_removes_it(tiny):

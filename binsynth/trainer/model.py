@@ -94,8 +94,8 @@ class SpatialAudioLM(nn.Module):
         self.semantic_layers = tuple(semantic_layers)
         self.freeze_tower = freeze_tower
         self.audio_token_id = int(hf.config.audio_token_id)
-        if freeze_tower:
-            self.tower.requires_grad_(False)
+        # set either way: the LoRA set-up freezes the whole base model, tower included
+        self.tower.requires_grad_(not freeze_tower)
 
     @property
     def tower(self):
@@ -118,7 +118,7 @@ class SpatialAudioLM(nn.Module):
                          spatial_features: torch.Tensor, zero_spatial: bool = False) -> torch.Tensor:
         """(sum of audio tokens, hidden): each clip's unpadded frames, clip after clip."""
         dtype = self.projector.fc1.weight.dtype
-        semantic = [s.to(dtype) for s in self._semantic(input_features.to(dtype))]
+        semantic = [s.to(dtype) for s in self._semantic(input_features)]  # the tower casts to its dtype
         spatial = None if zero_spatial else self.spatial(spatial_features.to(dtype))
         fused = self.projector(semantic, spatial)                       # (B, T', hidden)
         lengths = audio_token_lengths(feature_attention_mask.sum(-1))
