@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from binsynth.errors import PathError
@@ -156,7 +155,3 @@ def texts_for_tokenizer(rows: list[dict]) -> list[str]:
             out += [q["question"], q["answer"], *q["choices"], target_text(q["answer"])]
     return out
 
-
-def seed_all(seed: int) -> np.random.Generator:
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)

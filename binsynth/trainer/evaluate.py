@@ -66,12 +66,12 @@ def summarize(examples: list[Example], scored: list) -> dict:
         by_level[f"L{ex.level}"].append(s.correct)
         if ex.choices:
             mc.append(s.correct)
-        elif ex.task == "direction_degrees":
+        elif ex.task in ("direction_degrees", "distance"):
             p, r = _as_float(normalize_answer(ex.task, s.answer or "")), _as_float(normalize_answer(ex.task, ex.answer))
-            az_err.append(180.0 if p is None else abs(wrap_deg(p - r)))
-        elif ex.task == "distance":
-            p, r = _as_float(normalize_answer(ex.task, s.answer or "")), _as_float(normalize_answer(ex.task, ex.answer))
-            dist_err.append(p is None or abs(p - r) > DISTANCE_ERROR_M)
+            if ex.task == "direction_degrees":
+                az_err.append(180.0 if p is None else abs(wrap_deg(p - r)))
+            else:
+                dist_err.append(p is None or abs(p - r) > DISTANCE_ERROR_M)
     reward, reward_se = _mean_se([s.reward for s in scored])
     acc = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
     return {
@@ -87,17 +87,17 @@ def summarize(examples: list[Example], scored: list) -> dict:
 
 
 def probe_metrics(probes: list[Example], full: list, zeroed: list) -> dict:
+    """Probe accuracies (``left_right_acc``, …, with ``_n`` counts), and for the two 'where'
+    probes the same with the spatial stream zeroed (``…_spatial_zeroed``)."""
+    def acc(scored, task):
+        hits = [s.correct for ex, s in zip(probes, scored) if ex.task == task]
+        return (round(float(np.mean(hits)), 4) if hits else None), len(hits)
+
     out = {}
     for task, key in PROBES.items():
-        hits = [s.correct for ex, s in zip(probes, full) if ex.task == task]
-        out[key] = round(float(np.mean(hits)), 4) if hits else None
-        out[key.replace("_acc", "_n")] = len(hits)
-        if task == "side":
-            z = [s.correct for ex, s in zip(probes, zeroed) if ex.task == task]
-            out["left_right_acc_spatial_zeroed"] = round(float(np.mean(z)), 4) if z else None
-        if task == "direction_sector":
-            z = [s.correct for ex, s in zip(probes, zeroed) if ex.task == task]
-            out["sector8_acc_spatial_zeroed"] = round(float(np.mean(z)), 4) if z else None
+        out[key], out[key.replace("_acc", "_n")] = acc(full, task)
+        if task in ("side", "direction_sector"):
+            out[f"{key}_spatial_zeroed"] = acc(zeroed, task)[0]
     return out
 
 

@@ -8,7 +8,7 @@ told the files are local.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -34,7 +34,6 @@ class ModelOptions:
     modules_to_save: tuple = ()       # LM modules trained in full (e.g. embed_tokens, lm_head)
     freeze_tower: bool = True
     dtype: str = "float32"
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -48,20 +48,21 @@ def _threads(cfg: TrainConfig) -> None:
 
 
 def dataset_dir(cfg: TrainConfig, say=print) -> Path:
-    """The dataset folder, rendered from ``data.recipe`` when it is missing or unfinished."""
+    """The dataset folder. With ``data.recipe`` it is rendered through the pipeline, which
+    keeps every committed shard (a finished dataset costs a hash check) and refuses a folder
+    rendered from another recipe; without one it must be a finished dataset."""
     folder = cfg.path(cfg.data.dataset)
     recipe = cfg.path(cfg.data.recipe)
-    done = (folder / "manifest.json").is_file() and (folder / "README.md").is_file()
-    if done:
-        return folder
     if recipe is None:
-        raise ConfigError(f"data.dataset {folder}: not a finished binsynth dataset, and no data.recipe to render it")
+        if not ((folder / "manifest.json").is_file() and (folder / "README.md").is_file()):
+            raise ConfigError(f"data.dataset {folder}: not a finished binsynth dataset, and no data.recipe to render it")
+        return folder
     from binsynth.pipeline import plan_shards, render_dataset
     from binsynth.progress import rate_bar
     from binsynth.recipe import load_recipe
 
     spec = load_recipe(recipe)
-    say(f"rendering {recipe} into {folder}")
+    say(f"dataset {folder} from {recipe}")
     with rate_bar(spec.dataset.name, sum(p.n_scenes for p in plan_shards(spec)), "scenes") as advance:
         render_dataset(spec, recipe.read_text(encoding="utf-8"), str(recipe.parent), folder,
                        workers=cfg.data.render_workers, progress=advance)
@@ -96,9 +97,7 @@ def prepare(cfg: TrainConfig, say=print) -> Prepared:
     test_rows = load_rows(folder, cfg.data.test_split)
     clip_s = max(float(r["duration"]) for r in train_rows + test_rows)
     m = cfg.model
-    options = ModelOptions(n_bands=m.n_bands, spatial_dim=m.spatial_dim, spatial_layers=m.spatial_layers,
-                           semantic_layers=m.semantic_layers, lora_rank=m.lora_rank, lora_alpha=m.lora_alpha,
-                           modules_to_save=m.modules_to_save, freeze_tower=m.freeze_tower, dtype=m.dtype)
+    options = ModelOptions(**m.model_dump(exclude={"path", "tiny", "device"}))
     bundle = load_model(model_dir(cfg, train_rows, clip_s), options, device=m.device, seed=cfg.seed)
     clips = make_clips(train_rows + test_rows, bundle.feature_extractor, m.n_bands)
     n = len(train_rows)
