@@ -28,6 +28,13 @@ def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600, **kw)
 
 
+def rendered(recipe: Path, out: Path, *flags: str) -> Path:
+    """``binsynth render RECIPE --out OUT FLAGS``, which must succeed; returns ``out``."""
+    res = run_cli("render", str(recipe), "--out", str(out), *flags)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
 def shard_bytes(folder: Path) -> dict[str, bytes]:
     """Committed shards of a dataset folder by name (a hidden temporary is never a shard)."""
     return {p.name: p.read_bytes() for p in sorted((folder / "data").glob("*.parquet")) if not p.name.startswith(".")}

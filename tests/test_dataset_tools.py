@@ -18,7 +18,7 @@ import soundfile as sf
 
 from binsynth.io.codecs import decode
 from conftest import run_cli as run
-from conftest import shrunk_demo_recipe
+from conftest import rendered, shrunk_demo_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,10 +41,7 @@ def recipe(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def dataset(recipe, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ds") / "small"
-    res = run("render", str(recipe), "--out", str(out), "--workers", "1")
-    assert res.returncode == 0, res.stderr
-    return out
+    return rendered(recipe, tmp_path_factory.mktemp("ds") / "small", "--workers", "1")
 
 
 def rows_of(dataset: Path) -> list[dict]:

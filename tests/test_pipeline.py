@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from binsynth.io.codecs import decode
-from conftest import BIN, shard_bytes, shrunk_demo_recipe
+from conftest import BIN, rendered, shard_bytes, shrunk_demo_recipe
 from conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,10 +27,7 @@ def small_recipe(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference(small_recipe, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ref") / "ds"
-    res = run("render", str(small_recipe), "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    return out
+    return rendered(small_recipe, tmp_path_factory.mktemp("ref") / "ds")
 
 
 def test_layout_manifest_and_card(reference):

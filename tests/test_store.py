@@ -12,6 +12,7 @@ import pytest
 
 from binsynth.io.store import ArrowStore, LocalStore, open_store
 from conftest import run_cli as run
+from conftest import rendered
 from conftest import shard_bytes as shards
 from conftest import shrunk_demo_recipe
 
@@ -24,10 +25,7 @@ def recipe(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def local_ref(recipe, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ref") / "ds"
-    res = run("render", str(recipe), "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    return out
+    return rendered(recipe, tmp_path_factory.mktemp("ref") / "ds")
 
 
 def test_open_store_picks_by_uri(tmp_path):
