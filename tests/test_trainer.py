@@ -296,6 +296,21 @@ def test_group_advantages_and_the_clipped_objective():
     assert kl == pytest.approx(np.exp(-0.1) + 0.1 - 1, rel=1e-5)
 
 
+def test_grpo_prompt_sampling_follows_task_weights():
+    from binsynth.errors import ConfigError
+    from binsynth.trainer.data import Example
+    from binsynth.trainer.grpo import prompt_probabilities
+
+    exs = [Example(0, t, 1, "q", [], "a") for t in ("side", "side", "distance", "sound_class")]
+    assert prompt_probabilities(exs, {}, 2) is None
+    np.testing.assert_allclose(prompt_probabilities(exs, {"distance": 4.0, "sound_class": 0.0}, 2),
+                               [1 / 6, 1 / 6, 4 / 6, 0.0])
+    with pytest.raises(ConfigError, match="no training questions of task 'distnace'"):
+        prompt_probabilities(exs, {"distnace": 2.0}, 2)
+    with pytest.raises(ConfigError, match="fewer than prompts_per_step=2 questions with a positive weight"):
+        prompt_probabilities(exs, {"side": 0.0, "sound_class": 0.0}, 2)
+
+
 def test_grpo_raises_the_probability_of_rewarded_replies_and_resumes_exactly(tiny, tmp_path, monkeypatch):
     """A toy reward (a reply scores its length in characters): GRPO makes the expected length
     of the first reply token grow; 2 steps + resume 2 == 4 steps straight."""
@@ -387,11 +402,15 @@ def test_cli_train_reports_bad_input_in_one_line(tmp_path):
 
     cfg = tmp_path / "t.yaml"
     cfg.write_text(f"out: {tmp_path / 'out'}\ndata: {{dataset: {tmp_path / 'nothing'}}}\n")
-    for stage in ("sft", "eval"):
+    for stage in ("pretrain", "sft", "eval"):
         done = run_cli("train", stage, str(cfg))
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
-        assert "not a finished binsynth dataset, and no data.recipe" in done.stderr
+        want = "pretrain.steps is 0" if stage == "pretrain" else "not a finished binsynth dataset, and no data.recipe"
+        assert want in done.stderr, done.stderr
+    cfg.write_text(cfg.read_text() + "pretrain: {steps: 5}\n")
+    done = run_cli("train", "pretrain", str(cfg))
+    assert done.returncode == 2 and "not a finished binsynth dataset, and no data.recipe" in done.stderr
     done = run_cli("train", "sft", str(tmp_path / "nope.yaml"))
     assert done.returncode == 2 and "no such train config" in done.stderr
 
@@ -406,15 +425,16 @@ def test_train_all_renders_trains_evaluates_and_resumes(tmp_path):
     from conftest import run_cli
 
     data = yaml.safe_load((ROOT / "recipes" / "train.yaml").read_text())
-    data["dataset"]["splits"] = {"train": 8, "test": 4}
+    data["dataset"]["splits"] = {"train": 8, "test": 4, "tune": 4}
     data["audio"]["duration_s"] = 1.0
     data["output"]["shard_size"] = 4
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(data))
     (tmp_path / "c.yaml").write_text(
-        "out: run\ndata: {dataset: run/dataset, recipe: r.yaml}\n"
+        "out: run\ndata: {dataset: run/dataset, recipe: r.yaml, grpo_split: tune}\n"
         "model: {n_bands: 16, spatial_dim: 16, spatial_layers: 1, modules_to_save: [embed_tokens, lm_head],"
         " tiny: {vocab: 400}}\n"
-        "sft: {steps: 6, batch_size: 4, save_every: 3}\ngrpo: {steps: 2, prompts_per_step: 2, group_size: 3,"
+        "pretrain: {steps: 4, batch_size: 4, save_every: 2}\n"
+        "sft: {steps: 6, batch_size: 4, save_every: 3, audio_lr_scale: 0.3}\ngrpo: {steps: 2, prompts_per_step: 2, group_size: 3,"
         " max_new_tokens: 8}\neval: {max_new_tokens: 8}\n")
     first = run_cli("train", "all", str(tmp_path / "c.yaml"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -428,6 +448,8 @@ def test_train_all_renders_trains_evaluates_and_resumes(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) == {"sft", "grpo"} and metrics["sft"]["n_questions"] == 16
     assert json.loads((run / "sft" / "checkpoint" / "state.json").read_text())["step"] == 6
+    assert json.loads((run / "pretrain" / "checkpoint" / "state.json").read_text())["step"] == 4
+    assert "encoder's held-out azimuth error" in first.stdout
     mtime = (run / "sft" / "checkpoint" / "trainable.safetensors").stat().st_mtime_ns
     again = run_cli("train", "all", str(tmp_path / "c.yaml"), cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
@@ -452,3 +474,55 @@ def test_replies_never_contain_audio_placeholders(tiny):
     b.model.hf.get_output_embeddings().register_forward_hook(prefer_audio)
     replies = generate_replies(b, qa_examples(rows[:2]), clips, max_new_tokens=5)
     assert replies and all(audio not in r and len(r) > 0 for r in replies)
+
+
+# ------------------------------------------------------------------ spatial-encoder pretraining
+
+
+def test_pretraining_targets_peak_at_each_source():
+    from binsynth.trainer.pretrain import AZIMUTH_BINS, DISTANCE_BINS, ELEVATION_BINS, label_targets, map_slices
+
+    srcs = [[{"azimuth": 175.0, "elevation": 0.0, "distance": 1.0, "label": "dog"}],
+            [{"azimuth": -90.0, "elevation": 30.0, "distance": 2.5, "label": "cat"},
+             {"azimuth": 40.0, "elevation": -10.0, "distance": 1.0, "label": "dog"}]]
+    t = label_targets(srcs, ["cat", "dog"])
+    s = map_slices(2)
+    az, el, dist, cls = (t[:, s[k]].numpy() for k in ("azimuth", "elevation", "distance", "class"))
+    assert t.shape == (2, len(AZIMUTH_BINS) + len(ELEVATION_BINS) + len(DISTANCE_BINS) + 2)
+    # 175° lies between the 170° bin and the -180° bin, 5° from each: the bump wraps around
+    i170, i180 = list(AZIMUTH_BINS).index(170.0), list(AZIMUTH_BINS).index(-180.0)
+    np.testing.assert_allclose([az[0, i170], az[0, i180]], np.exp(-0.5 * 0.5 ** 2), rtol=1e-6)
+    assert az[0].argsort()[-2:].tolist() in ([i170, i180], [i180, i170])
+    # two sources: both peaks are 1, the map is their maximum
+    assert az[1, list(AZIMUTH_BINS).index(-90.0)] == 1.0 and az[1, list(AZIMUTH_BINS).index(40.0)] == 1.0
+    assert el[1, list(ELEVATION_BINS).index(30.0)] == 1.0 and el[1, list(ELEVATION_BINS).index(-10.0)] == 1.0
+    assert dist[0, list(DISTANCE_BINS).index(1.0)] == 1.0 and dist[1, list(DISTANCE_BINS).index(2.5)] == 1.0
+    np.testing.assert_array_equal(cls, [[0.0, 1.0], [1.0, 1.0]])
+
+
+def test_pretraining_localises_resumes_exactly_and_seeds_sft(tiny, tmp_path):
+    """The encoder fits its clips' directions (azimuth error of the map's peak falls from
+    chance to under 30°), 2 + 2 resumed steps == 4 straight, and SFT starts from it."""
+    from binsynth.trainer.pretrain import PretrainOptions, _Pretraining, azimuth_error_deg, load_encoder, run_pretrain
+
+    path, rows = tiny
+    b = _bundle(path)
+    clips = make_clips(rows, b.feature_extractor, BANDS)
+    opts = dict(batch_size=6, lr=3e-3, warmup_steps=2, save_every=2)
+    straight = run_pretrain(_bundle(path), clips, tmp_path / "a", PretrainOptions(steps=4, **opts))
+    run_pretrain(_bundle(path), clips, tmp_path / "b", PretrainOptions(steps=2, **opts))
+    resumed = run_pretrain(_bundle(path), clips, tmp_path / "b", PretrainOptions(steps=4, **opts))
+    assert resumed["losses"] == straight["losses"] and len(straight["losses"]) == 4
+
+    fresh = _Pretraining(_bundle(path).model.spatial, 36 + 13 + 24 + len(straight["classes"]))
+    before = azimuth_error_deg(fresh, clips)
+    fit = run_pretrain(b, clips, tmp_path / "c", PretrainOptions(steps=150, **opts), test_clips=clips)
+    assert before > 60.0 and fit["azimuth_mae_deg"] < 30.0, (before, fit["azimuth_mae_deg"])
+
+    sft = _bundle(path)
+    load_encoder(tmp_path / "c" / "checkpoint", sft.model)
+    for k, v in b.model.spatial.state_dict().items():
+        torch.testing.assert_close(sft.model.spatial.state_dict()[k], v, rtol=0, atol=0)
+    other = load_model(path, ModelOptions(n_bands=BANDS, spatial_dim=16, spatial_layers=1))
+    with pytest.raises(PathError, match="spatial encoder does not fit this model"):
+        load_encoder(tmp_path / "c" / "checkpoint", other.model)

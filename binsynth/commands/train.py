@@ -1,4 +1,4 @@
-"""``binsynth train sft|grpo|eval|all CONFIG.yaml``: the trainer's curriculum.
+"""``binsynth train pretrain|sft|grpo|eval|all CONFIG.yaml``: the trainer's curriculum.
 
 Each stage resumes from its checkpoint under the config's ``out`` folder. ``eval`` and
 ``all`` print a table, then, as the last line, one JSON object with the headline numbers
@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Fine-tune Qwen2-Audio with a spatial stream on binsynth shards (SFT, then GRPO).",
+app = typer.Typer(help="Fine-tune Qwen2-Audio with a spatial stream on binsynth shards (encoder pretraining, SFT, then GRPO).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 Config = Annotated[Path, typer.Argument(metavar="CONFIG", help="Train config YAML (e.g. configs/train.yaml).")]
@@ -31,6 +31,14 @@ def _config(path: Path):
     from binsynth.trainer.config import load_config
 
     return load_config(path)
+
+
+@app.command("pretrain")
+def pretrain_command(config: Config) -> None:
+    """Spatial-encoder pretraining on the scenes' labels (direction, distance, class)."""
+    from binsynth.trainer.run import run_pretrain_stage
+
+    run_pretrain_stage(_config(config), say=typer.echo)
 
 
 @app.command("sft")
@@ -59,11 +67,13 @@ def eval_command(config: Config) -> None:
 
 @app.command("all")
 def all_command(config: Config) -> None:
-    """SFT, then GRPO, then eval, in one process (features computed once)."""
-    from binsynth.trainer.run import prepare, run_eval_stage, run_grpo_stage, run_sft_stage
+    """Pretraining (if configured), SFT, GRPO, then eval, in one process (features computed once)."""
+    from binsynth.trainer.run import prepare, run_eval_stage, run_grpo_stage, run_pretrain_stage, run_sft_stage
 
     cfg = _config(config)
     prep = prepare(cfg, say=typer.echo)
+    if cfg.pretrain.steps:
+        run_pretrain_stage(cfg, prep, say=typer.echo)
     run_sft_stage(cfg, prep, say=typer.echo)
     if cfg.grpo.steps:
         run_grpo_stage(cfg, prep, say=typer.echo)

@@ -25,6 +25,7 @@ class DataSection(_Section):
     recipe: str | None = None
     train_split: str = "train"
     test_split: str = "test"
+    grpo_split: str | None = Field(None, description="split whose questions GRPO samples (default: train_split)")
     render_workers: int = Field(2, ge=1)
 
 
@@ -54,6 +55,14 @@ class ModelSection(_Section):
     device: str = "cpu"
 
 
+class PretrainSection(_Section):
+    steps: int = Field(0, ge=0, description="spatial-encoder pretraining steps on the scene labels (0: none)")
+    batch_size: int = Field(32, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    warmup_steps: int = Field(20, ge=0)
+    save_every: int = Field(200, ge=1)
+
+
 class SFTSection(_Section):
     steps: int = Field(2000, ge=1)
     batch_size: int = Field(16, ge=1)
@@ -61,6 +70,7 @@ class SFTSection(_Section):
     warmup_steps: int = Field(50, ge=0)
     save_every: int = Field(200, ge=1)
     turns: int = Field(1, ge=1, description="questions about one clip per training dialogue")
+    audio_lr_scale: float = Field(1.0, gt=0, description="learning-rate multiplier for the spatial encoder and projector")
 
 
 class RewardSection(_Section):
@@ -79,10 +89,13 @@ class GRPOSection(_Section):
     clip_eps: float = Field(0.2, gt=0)
     kl_coef: float = Field(0.02, ge=0)
     reference: Literal["sft", "base"] = "sft"
+    task_weights: dict[str, float] = Field(default_factory=dict,
+                                           description="prompt sampling weight per QA task (unlisted: 1)")
     updates_per_batch: int = Field(1, ge=1)
     save_every: int = Field(20, ge=1)
     update_full_modules: bool = False
     update_audio_side: bool = True
+    audio_lr_scale: float = Field(1.0, gt=0, description="learning-rate multiplier for the spatial encoder and projector")
 
 
 class EvalSection(_Section):
@@ -96,6 +109,7 @@ class TrainConfig(_Section):
     threads: int | None = Field(None, ge=1)
     data: DataSection
     model: ModelSection = ModelSection()
+    pretrain: PretrainSection = PretrainSection()
     sft: SFTSection = SFTSection()
     grpo: GRPOSection = GRPOSection()
     rewards: RewardSection = RewardSection()
@@ -122,7 +136,7 @@ def load_config(path: str | Path) -> TrainConfig:
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: invalid YAML ({' '.join(str(e).split())[:200]})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections (data, model, sft, grpo, rewards, eval)")
+        raise ConfigError(f"{path}: expected a mapping of sections (data, model, pretrain, sft, grpo, rewards, eval)")
     try:
         return TrainConfig(**data, base_dir=str(path.resolve().parent))
     except ValidationError as e:

@@ -16,6 +16,11 @@ LM); ``reference="sft"`` is the policy GRPO started from (its trainable weights 
 ``out/reference.safetensors``) — the choice when the LM's embeddings were trained too, as in
 the tiny model, where "adapters off" is an untrained LM. The loop resumes from
 ``out/checkpoint`` like SFT; the sampling generator is reseeded from (seed, step).
+
+π is the sampling policy, softmax(logits / ``temperature``), in the ratio and the KL alike.
+Prompts are drawn uniformly from the training questions, or by ``task_weights`` (weight per
+QA task, 1 for unlisted ones). The audio side (spatial encoder, projector) learns at
+``audio_lr_scale`` × ``lr``, or not at all with ``update_audio_side=False``.
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from binsynth.errors import ConfigError
 from binsynth.trainer import checkpoint
 from binsynth.trainer.data import IGNORE, collate
 from binsynth.trainer.generation import decode, generate_replies
 from binsynth.trainer.rewards import RewardOptions, score
+from binsynth.trainer.sft import AUDIO_SIDE, param_groups
 
 
 @dataclass
@@ -48,14 +55,18 @@ class GRPOOptions:
     updates_per_batch: int = 1
     update_full_modules: bool = False
     update_audio_side: bool = True
+    audio_lr_scale: float = 1.0
     grad_clip: float = 1.0
     save_every: int = 20
     seed: int = 0
+    task_weights: dict = field(default_factory=dict)
     rewards: RewardOptions = field(default_factory=RewardOptions)
 
 
-def token_logprobs(model, batch: dict, use_adapters: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """(log π of each label token, mask of label tokens), both (B, T-1), for a right-padded batch."""
+def token_logprobs(model, batch: dict, use_adapters: bool = True,
+                   temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(log π of each label token, mask of label tokens), both (B, T-1), for a right-padded
+    batch; π is the sampling policy, softmax(logits / temperature)."""
     labels = batch["labels"]
     inputs = {k: v for k, v in batch.items() if k != "labels"}
     if use_adapters:
@@ -63,7 +74,7 @@ def token_logprobs(model, batch: dict, use_adapters: bool = True) -> tuple[torch
     else:
         with model.lm.disable_adapter():
             logits = model(**inputs).logits
-    logits = logits[:, :-1].float()
+    logits = logits[:, :-1].float() / temperature
     target = labels[:, 1:]
     mask = target != IGNORE
     logp = torch.log_softmax(logits, dim=-1).gather(-1, target.clamp_min(0)[..., None])[..., 0]
@@ -123,6 +134,21 @@ def clipped_objective(logp, old_logp, adv, mask, clip_eps: float, ref_logp=None,
     return loss, float(((kl.detach() * mask).sum(1) / n).mean())
 
 
+def prompt_probabilities(examples: list, task_weights: dict, n: int) -> np.ndarray | None:
+    """Sampling probability of each example: its task's weight (1 if unlisted), normalised;
+    ``None`` (uniform) without weights."""
+    if not task_weights:
+        return None
+    tasks = {ex.task for ex in examples}
+    unknown = sorted(set(task_weights) - tasks)
+    if unknown:
+        raise ConfigError(f"grpo.task_weights: no training questions of task {unknown[0]!r} (tasks: {', '.join(sorted(tasks))})")
+    w = np.array([float(task_weights.get(ex.task, 1.0)) for ex in examples])
+    if (w < 0).any() or np.count_nonzero(w) < n:
+        raise ConfigError(f"grpo.task_weights: fewer than prompts_per_step={n} questions with a positive weight")
+    return w / w.sum()
+
+
 def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, progress=None) -> dict:
     """Optimise ``bundle.model`` with GRPO on ``examples``; ``progress(step, stats)`` after each step."""
     model, tok = bundle.model, bundle.tokenizer
@@ -132,15 +158,19 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
     # touched drift away
     # update_audio_side=False: only the LM's adapters move; the audio embeddings (spatial
     # encoder, projector) stay as SFT left them
-    params = [p for n, p in model.named_parameters()
-              if p.requires_grad and (opts.update_full_modules or "modules_to_save" not in n)
-              and (opts.update_audio_side or not n.startswith(("spatial.", "projector.")))]
-    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=0.0)
+    groups = param_groups(model.named_parameters(), opts.audio_lr_scale,
+                          keep=lambda n: (opts.update_full_modules or "modules_to_save" not in n)
+                          and (opts.update_audio_side or not n.startswith(AUDIO_SIDE)))
+    params = [p for g in groups for p in g["params"]]
+    for g in groups:
+        g["lr"] = opts.lr * g["scale"]
+    optimizer = torch.optim.AdamW(groups, lr=opts.lr, weight_decay=0.0)
     folder = Path(out) / "checkpoint"
     state = {"step": 0, "reward": [], "kl": []}
     if opts.reference not in ("sft", "base"):
         raise ValueError(f"GRPO reference {opts.reference!r}: expected sft or base")
     ref_weights = reference_weights(model, out) if opts.kl_coef > 0 and opts.reference == "sft" else None
+    p = prompt_probabilities(examples, opts.task_weights, opts.prompts_per_step)
     found = checkpoint.find(folder)
     if found is not None:
         state = checkpoint.load(found, model, optimizer)
@@ -148,7 +178,7 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
         step = state["step"]
         t0 = time.perf_counter()
         rng = np.random.default_rng([opts.seed, step])
-        chosen = [examples[int(i)] for i in rng.choice(len(examples), opts.prompts_per_step, replace=False)]
+        chosen = [examples[int(i)] for i in rng.choice(len(examples), opts.prompts_per_step, replace=False, p=p)]
         replies = generate_replies(bundle, chosen, clips, batch_size=len(chosen), sample=True,
                                    temperature=opts.temperature, num_return=opts.group_size,
                                    max_new_tokens=opts.max_new_tokens, seed=int(rng.integers(2**31)))
@@ -164,16 +194,19 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
             a = torch.tensor(adv[keep], dtype=torch.float32)
             model.eval()  # no dropout: π_old and π must be the same function before the update
             with torch.no_grad():
-                old, mask = token_logprobs(model, batch)
+                # one update per batch: π_old is π at that update, so its pass is the update's own
+                old, mask = (token_logprobs(model, batch, temperature=opts.temperature) if opts.updates_per_batch > 1
+                             else (None, batch["labels"][:, 1:] != IGNORE))
                 ref = None
                 if ref_weights is not None:
                     with swapped_weights(model, ref_weights):
-                        ref = token_logprobs(model, batch)[0]
+                        ref = token_logprobs(model, batch, temperature=opts.temperature)[0]
                 elif opts.kl_coef > 0 and hasattr(model.lm, "disable_adapter"):
-                    ref = token_logprobs(model, batch, use_adapters=False)[0]
+                    ref = token_logprobs(model, batch, use_adapters=False, temperature=opts.temperature)[0]
             for _ in range(opts.updates_per_batch):
-                logp, _ = token_logprobs(model, batch)
-                loss, kl = clipped_objective(logp, old, a, mask, opts.clip_eps, ref, opts.kl_coef)
+                logp, _ = token_logprobs(model, batch, temperature=opts.temperature)
+                loss, kl = clipped_objective(logp, logp.detach() if old is None else old, a, mask, opts.clip_eps,
+                                             ref, opts.kl_coef)
                 model.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, opts.grad_clip)

@@ -1,7 +1,9 @@
 """The curriculum's stages as the CLI runs them: data (rendered if absent), model (tiny if no
-``model.path``), SFT → GRPO → eval, each resumable from its checkpoint under ``out``.
+``model.path``), spatial-encoder pretraining (when ``pretrain.steps`` > 0) → SFT → GRPO →
+eval, each resumable from its checkpoint under ``out``; SFT starts from the pretrained encoder.
 
-Layout of ``out``: ``tiny_model/`` (when built), ``sft/checkpoint``, ``grpo/checkpoint``,
+Layout of ``out``: ``tiny_model/`` (when built), ``pretrain/checkpoint`` (the encoder and
+its label head), ``sft/checkpoint``, ``grpo/checkpoint``,
 ``metrics.json`` (the evaluation of every stage that has a checkpoint), ``summary.json``
 (the headline numbers; also printed as the last line).
 """
@@ -27,6 +29,7 @@ class Prepared:
     train: list
     test: list
     probes: list
+    grpo: list          # the questions GRPO samples (data.grpo_split; the training questions by default)
 
 
 def _quiet_libraries() -> None:
@@ -95,14 +98,17 @@ def prepare(cfg: TrainConfig, say=print) -> Prepared:
     folder = dataset_dir(cfg, say)
     train_rows = load_rows(folder, cfg.data.train_split)
     test_rows = load_rows(folder, cfg.data.test_split)
-    clip_s = max(float(r["duration"]) for r in train_rows + test_rows)
+    grpo_split = cfg.data.grpo_split or cfg.data.train_split
+    grpo_rows = [] if grpo_split == cfg.data.train_split else load_rows(folder, grpo_split)
+    clip_s = max(float(r["duration"]) for r in train_rows + test_rows + grpo_rows)
     m = cfg.model
     options = ModelOptions(**m.model_dump(exclude={"path", "tiny", "device"}))
     bundle = load_model(model_dir(cfg, train_rows, clip_s), options, device=m.device, seed=cfg.seed)
-    clips = make_clips(train_rows + test_rows, bundle.feature_extractor, m.n_bands)
-    n = len(train_rows)
-    return Prepared(bundle, clips, qa_examples(train_rows), qa_examples(test_rows, first_clip=n),
-                    probe_examples(test_rows, first_clip=n))
+    clips = make_clips(train_rows + test_rows + grpo_rows, bundle.feature_extractor, m.n_bands)
+    n, n_test = len(train_rows), len(test_rows)
+    train = qa_examples(train_rows)
+    return Prepared(bundle, clips, train, qa_examples(test_rows, first_clip=n), probe_examples(test_rows, first_clip=n),
+                    qa_examples(grpo_rows, first_clip=n + n_test) if grpo_rows else train)
 
 
 def _stage_with_bar(name: str, out: Path, steps: int, metric: str, train) -> dict:
@@ -122,13 +128,41 @@ def _stage_with_bar(name: str, out: Path, steps: int, metric: str, train) -> dic
         return train(progress)
 
 
+def run_pretrain_stage(cfg: TrainConfig, prep: Prepared | None = None, say=print) -> dict:
+    """Spatial-encoder pretraining on the training clips' labels (``pretrain.steps`` > 0)."""
+    from binsynth.trainer.pretrain import PretrainOptions, run_pretrain
+
+    p = cfg.pretrain
+    if not p.steps:
+        raise ConfigError("pretrain.steps is 0 in this config: nothing to pretrain")
+    prep = prep or prepare(cfg, say)
+    opts = PretrainOptions(**p.model_dump(), seed=cfg.seed)
+    out = cfg.path(cfg.out) / "pretrain"
+    train_ids = sorted({ex.clip for ex in prep.train})
+    test_ids = sorted({ex.clip for ex in prep.test})
+    state = _stage_with_bar("pretrain", out, p.steps, "loss", lambda progress: run_pretrain(
+        prep.bundle, [prep.clips[i] for i in train_ids], out, opts, progress,
+        test_clips=[prep.clips[i] for i in test_ids]))
+    mae = state.get("azimuth_mae_deg")
+    say(f"pretrain: {state['step']} steps, last loss {state['losses'][-1]:.4f}"
+        + (f", encoder's held-out azimuth error {mae:.1f} deg" if mae is not None else ""))
+    return state
+
+
 def run_sft_stage(cfg: TrainConfig, prep: Prepared | None = None, say=print) -> dict:
+    from binsynth.trainer.pretrain import load_encoder
     from binsynth.trainer.sft import SFTOptions, run_sft
 
     prep = prep or prepare(cfg, say)
     s = cfg.sft
     opts = SFTOptions(**s.model_dump(), seed=cfg.seed)
     out = cfg.path(cfg.out) / "sft"
+    if checkpoint.find(out / "checkpoint") is None and cfg.pretrain.steps:
+        found = checkpoint.find(cfg.path(cfg.out) / "pretrain" / "checkpoint")
+        if found is None:
+            raise ConfigError(f"{cfg.path(cfg.out) / 'pretrain'}: no pretraining checkpoint; "
+                              "run `binsynth train pretrain` first (or set pretrain.steps: 0)")
+        load_encoder(found, prep.bundle.model)
     state = _stage_with_bar("SFT", out, s.steps, "loss",
                             lambda progress: run_sft(prep.bundle, prep.train, prep.clips, out, opts, progress))
     say(f"SFT: {state['step']} steps, last loss {state['losses'][-1]:.4f}")
@@ -154,7 +188,7 @@ def run_grpo_stage(cfg: TrainConfig, prep: Prepared | None = None, say=print) ->
     opts = GRPOOptions(**g.model_dump(), seed=cfg.seed, rewards=RewardOptions(**cfg.rewards.model_dump()))
     out = cfg.path(cfg.out) / "grpo"
     state = _stage_with_bar("GRPO", out, g.steps, "reward",
-                            lambda progress: run_grpo(prep.bundle, prep.train, prep.clips, out, opts, progress))
+                            lambda progress: run_grpo(prep.bundle, prep.grpo, prep.clips, out, opts, progress))
     if state["reward"]:
         say(f"GRPO: {state['step']} steps, mean sampled reward {sum(state['reward'][-10:]) / len(state['reward'][-10:]):.3f} (last 10)")
     return state

@@ -4,6 +4,11 @@ With ``turns`` > 1 the questions about one clip are asked as one dialogue (each 
 question a new user turn after the reference reply), so the audio and the system prompt
 are encoded once for up to ``turns`` answers; a batch holds ``batch_size`` dialogues.
 
+The audio side (spatial encoder, projector) learns at ``audio_lr_scale`` × the LM side's
+rate: after pretraining, a full-rate start (the projector random, the LM untrained) drags the
+pretrained encoder away from what it learned (8-sector probe 61 % at 1 × vs 83 % at 0.3 ×,
+1,500 steps, 2-core CPU).
+
 Batches are drawn without replacement, epoch by epoch, in an order that depends only on
 (seed, epoch), so a resumed run (from the checkpoint in ``out/checkpoint``) sees exactly the
 batches the uninterrupted run would have.
@@ -34,6 +39,7 @@ class SFTOptions:
     save_every: int = 50
     seed: int = 0
     turns: int = 1
+    audio_lr_scale: float = 1.0
 
 
 def batch_indices(n: int, batch_size: int, step: int, seed: int) -> list[int]:
@@ -47,6 +53,19 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int) -> list[int]:
         out += [int(i) for i in order[offset:offset + take]]
         pos += take
     return out
+
+
+AUDIO_SIDE = ("spatial.", "projector.")
+
+
+def param_groups(named, audio_lr_scale: float, keep=lambda name: True) -> list[dict]:
+    """Trainable parameters (those ``keep`` accepts) as two AdamW groups, the LM side and the
+    audio side (spatial encoder, projector), each with its ``scale`` of the learning rate."""
+    lm, audio = [], []
+    for n, p in named:
+        if p.requires_grad and keep(n):
+            (audio if n.startswith(AUDIO_SIDE) else lm).append(p)
+    return [{"params": lm, "scale": 1.0}, {"params": audio, "scale": audio_lr_scale}]
 
 
 def lr_at(step: int, opts: SFTOptions) -> float:
@@ -63,7 +82,8 @@ def run_sft(bundle, examples: list, clips: list, out: Path, opts: SFTOptions, pr
     model = bundle.model
     items = dialogues(examples, opts.turns) if opts.turns > 1 else list(examples)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    optimizer = torch.optim.AdamW(param_groups(model.named_parameters(), opts.audio_lr_scale),
+                                  lr=opts.lr, weight_decay=opts.weight_decay)
     folder = Path(out) / "checkpoint"
     state = {"step": 0, "losses": []}
     found = checkpoint.find(folder)
@@ -74,7 +94,7 @@ def run_sft(bundle, examples: list, clips: list, out: Path, opts: SFTOptions, pr
     while state["step"] < opts.steps:
         step = state["step"]
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, opts)
+            group["lr"] = lr_at(step, opts) * group["scale"]
         batch = collate([items[i] for i in batch_indices(len(items), opts.batch_size, step, opts.seed)],
                         clips, bundle.tokenizer)
         t0 = time.perf_counter()
