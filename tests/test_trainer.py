@@ -503,7 +503,8 @@ def test_pretraining_targets_peak_at_each_source():
 def test_pretraining_localises_resumes_exactly_and_seeds_sft(tiny, tmp_path):
     """The encoder fits its clips' directions (azimuth error of the map's peak falls from
     chance to under 30°), 2 + 2 resumed steps == 4 straight, and SFT starts from it."""
-    from binsynth.trainer.pretrain import PretrainOptions, _Pretraining, azimuth_error_deg, load_encoder, run_pretrain
+    from binsynth.trainer.pretrain import (PretrainOptions, _Pretraining, azimuth_error_deg, load_encoder, map_slices,
+                                           run_pretrain)
 
     path, rows = tiny
     b = _bundle(path)
@@ -514,7 +515,7 @@ def test_pretraining_localises_resumes_exactly_and_seeds_sft(tiny, tmp_path):
     resumed = run_pretrain(_bundle(path), clips, tmp_path / "b", PretrainOptions(steps=4, **opts))
     assert resumed["losses"] == straight["losses"] and len(straight["losses"]) == 4
 
-    fresh = _Pretraining(_bundle(path).model.spatial, 36 + 13 + 24 + len(straight["classes"]))
+    fresh = _Pretraining(_bundle(path).model.spatial, map_slices(len(straight["classes"]))["class"].stop)
     before = azimuth_error_deg(fresh, clips)
     fit = run_pretrain(b, clips, tmp_path / "c", PretrainOptions(steps=150, **opts), test_clips=clips)
     assert before > 60.0 and fit["azimuth_mae_deg"] < 30.0, (before, fit["azimuth_mae_deg"])

@@ -195,8 +195,8 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
             model.eval()  # no dropout: π_old and π must be the same function before the update
             with torch.no_grad():
                 # one update per batch: π_old is π at that update, so its pass is the update's own
-                old, mask = (token_logprobs(model, batch, temperature=opts.temperature) if opts.updates_per_batch > 1
-                             else (None, batch["labels"][:, 1:] != IGNORE))
+                old = (token_logprobs(model, batch, temperature=opts.temperature)[0]
+                       if opts.updates_per_batch > 1 else None)
                 ref = None
                 if ref_weights is not None:
                     with swapped_weights(model, ref_weights):
@@ -204,7 +204,7 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
                 elif opts.kl_coef > 0 and hasattr(model.lm, "disable_adapter"):
                     ref = token_logprobs(model, batch, use_adapters=False, temperature=opts.temperature)[0]
             for _ in range(opts.updates_per_batch):
-                logp, _ = token_logprobs(model, batch, temperature=opts.temperature)
+                logp, mask = token_logprobs(model, batch, temperature=opts.temperature)
                 loss, kl = clipped_objective(logp, logp.detach() if old is None else old, a, mask, opts.clip_eps,
                                              ref, opts.kl_coef)
                 model.zero_grad(set_to_none=True)

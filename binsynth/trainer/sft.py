@@ -91,14 +91,29 @@ def run_sft(bundle, examples: list, clips: list, out: Path, opts: SFTOptions, pr
         state = checkpoint.load(found, model, optimizer)
     model.train()
     torch.manual_seed(opts.seed + state["step"])
+
+    def batch_loss(step: int) -> torch.Tensor:
+        batch = collate([items[i] for i in batch_indices(len(items), opts.batch_size, step, opts.seed)],
+                        clips, bundle.tokenizer)
+        return model(**batch).loss
+
+    train_steps(model, optimizer, params, folder, state, opts, batch_loss, progress)
+    model.eval()
+    return state
+
+
+def train_steps(net, optimizer, params: list, folder: Path, state: dict, opts, batch_loss, progress=None,
+                before_last_save=None) -> dict:
+    """The supervised loop SFT and pretraining share: from ``state["step"]`` to ``opts.steps``,
+    each step's learning rate from :func:`lr_at` (× its group's ``scale``), ``batch_loss(step)``,
+    clipped gradients, an AdamW step, ``progress(step, loss)``, and a checkpoint of ``net``
+    every ``opts.save_every`` steps and at the end (``before_last_save(state)`` first)."""
     while state["step"] < opts.steps:
         step = state["step"]
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, opts) * group["scale"]
-        batch = collate([items[i] for i in batch_indices(len(items), opts.batch_size, step, opts.seed)],
-                        clips, bundle.tokenizer)
+            group["lr"] = lr_at(step, opts) * group.get("scale", 1.0)
         t0 = time.perf_counter()
-        loss = model(**batch).loss
+        loss = batch_loss(step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, opts.grad_clip)
@@ -108,7 +123,8 @@ def run_sft(bundle, examples: list, clips: list, out: Path, opts: SFTOptions, pr
         state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - t0
         if progress is not None:
             progress(state["step"], state["losses"][-1])
+        if state["step"] == opts.steps and before_last_save is not None:
+            before_last_save(state)
         if state["step"] % opts.save_every == 0 or state["step"] == opts.steps:
-            checkpoint.save(folder, model, optimizer, state)
-    model.eval()
+            checkpoint.save(folder, net, optimizer, state)
     return state
