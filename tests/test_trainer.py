@@ -136,6 +136,9 @@ def test_rows_clips_and_answer_only_labels(tiny):
     batch = collate(examples[:3], clips, b.tokenizer)
     audio_id = b.tokenizer.convert_tokens_to_ids("<|AUDIO|>")
     assert ((batch["input_ids"] == audio_id).sum(1) == 25).all()
+    # numbers are spelled digit by digit, as Qwen2's tokenizer does, whatever the training text held
+    assert b.tokenizer.tokenize("-175 degrees")[:4] == ["-", "1", "7", "5"]
+    assert [t for t in b.tokenizer.tokenize("2.35 m") if t[-1].isdigit()] == ["2", "3", "5"]
     for i, ex in enumerate(examples[:3]):
         target = batch["labels"][i][batch["labels"][i] != IGNORE]
         assert b.tokenizer.decode(target) == target_text(ex.answer)
@@ -155,6 +158,7 @@ def test_rows_clips_and_answer_only_labels(tiny):
     assert all(text.count(ex.question) == 1 for ex in talks[0]) and text.count("<|im_start|>assistant") == len(talks[0])
     left = collate(examples[:3], clips, b.tokenizer, with_targets=False, padding_side="left")
     assert "labels" not in left and (left["attention_mask"][:, -1] == 1).all()
+
 
 
 def test_gradients_reach_only_the_trainable_parts(tiny):
@@ -275,6 +279,18 @@ def test_rewards_follow_the_normalised_answers():
     assert ok("sound_class", "nothing", "dog bark").reward == 0.0
     strict = score(Example(0, "side", 1, "q", [], "left"), "<answer>left</answer>", RewardOptions(format_weight=1.0))
     assert strict.correct and strict.reward == 0.0
+    # graded credit (GRPO's training reward): near misses of angles and distances earn part of a hit
+    graded = RewardOptions(graded=0.5)
+    near = lambda task, reply, ref, choices=(): score(Example(0, task, 1, "q", list(choices), ref),  # noqa: E731
+                                                      f"<think></think><answer>{reply}</answer>", graded).reward
+    assert near("direction_degrees", "-30", "15 degrees") == pytest.approx(0.1 + 0.9 * 0.5 * (1 - 45 / 90))
+    assert near("direction_degrees", "-170", "175 degrees") == pytest.approx(1.0)  # a hit stays a hit
+    assert near("direction_sector", "D", "B", ["left", "front", "back", "front-right"]) == pytest.approx(0.1 + 0.45 * 0.5)
+    assert near("direction_sector", "back", "front") == pytest.approx(0.1)  # 180° away: nothing
+    assert near("distance", "1.5 m", "2.4 m") == pytest.approx(0.1 + 0.45 * (1 - 0.9 / 1.5))
+    assert near("side", "right", "left") == pytest.approx(0.1)  # not an angle or a distance
+    assert near("distance", "far away", "2.4 m") == pytest.approx(0.1)  # no number: no credit
+    assert ok("direction_degrees", "<think></think><answer>-30</answer>", "15 degrees").reward == pytest.approx(0.1)
 
 
 def test_group_advantages_and_the_clipped_objective():

@@ -96,6 +96,7 @@ class GRPOSection(_Section):
     update_full_modules: bool = False
     update_audio_side: bool = True
     audio_lr_scale: float = Field(1.0, gt=0, description="learning-rate multiplier for the spatial encoder and projector")
+    graded_credit: float = Field(0.0, ge=0, le=1, description="training reward's credit for near-miss angles and distances")
 
 
 class EvalSection(_Section):

@@ -18,6 +18,8 @@ the tiny model, where "adapters off" is an untrained LM. The loop resumes from
 ``out/checkpoint`` like SFT; the sampling generator is reseeded from (seed, step).
 
 π is the sampling policy, softmax(logits / ``temperature``), in the ratio and the KL alike.
+With ``graded_credit`` > 0 the training reward gives near misses of angles and distances
+part of a hit (:mod:`binsynth.trainer.rewards`; evaluation keeps the exact reward).
 Prompts are drawn uniformly from the training questions, or by ``task_weights`` (weight per
 QA task, 1 for unlisted ones). The audio side (spatial encoder, projector) learns at
 ``audio_lr_scale`` × ``lr``, or not at all with ``update_audio_side=False``.
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,7 @@ class GRPOOptions:
     save_every: int = 20
     seed: int = 0
     task_weights: dict = field(default_factory=dict)
+    graded_credit: float = 0.0
     rewards: RewardOptions = field(default_factory=RewardOptions)
 
 
@@ -171,6 +174,7 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
         raise ValueError(f"GRPO reference {opts.reference!r}: expected sft or base")
     ref_weights = reference_weights(model, out) if opts.kl_coef > 0 and opts.reference == "sft" else None
     p = prompt_probabilities(examples, opts.task_weights, opts.prompts_per_step)
+    reward_opts = replace(opts.rewards, graded=opts.graded_credit)
     found = checkpoint.find(folder)
     if found is not None:
         state = checkpoint.load(found, model, optimizer)
@@ -183,7 +187,7 @@ def run_grpo(bundle, examples: list, clips: list, out: Path, opts: GRPOOptions, 
                                    temperature=opts.temperature, num_return=opts.group_size,
                                    max_new_tokens=opts.max_new_tokens, seed=int(rng.integers(2**31)))
         grouped = [ex for ex in chosen for _ in range(opts.group_size)]
-        rewards = np.array([score(ex, decode(bundle, r), opts.rewards).reward for ex, r in zip(grouped, replies)])
+        rewards = np.array([score(ex, decode(bundle, r), reward_opts).reward for ex, r in zip(grouped, replies)])
         adv = group_advantages(rewards.reshape(opts.prompts_per_step, opts.group_size)).reshape(-1)
         # a flat group has no advantage, but with a KL term it still anchors the policy on
         # its prompts (else questions the model already answers drift while others improve)

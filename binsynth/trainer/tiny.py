@@ -22,12 +22,15 @@ TINY = dict(audio_d_model=64, audio_layers=2, audio_heads=2, mel_bins=80, hidden
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int):
-    """Byte-level BPE (as Qwen2's) trained on ``texts``, with the chat and audio special tokens."""
+    """Byte-level BPE trained on ``texts``, with the chat and audio special tokens. As in
+    Qwen2's tokenizer, every digit is a token of its own ("175" → "1", "7", "5"): numbers are
+    spelled from ten shared tokens, not one token per value seen in training."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
