@@ -160,7 +160,6 @@ def test_rows_clips_and_answer_only_labels(tiny):
     assert "labels" not in left and (left["attention_mask"][:, -1] == 1).all()
 
 
-
 def test_gradients_reach_only_the_trainable_parts(tiny):
     path, rows = tiny
     b = _bundle(path)

@@ -13,13 +13,13 @@ tasks with their definitions and thresholds; :mod:`binsynth.qa.facts` defines th
 """
 
 from binsynth.qa.answers import (
-    DEFAULT_TOLERANCE_DEG, DEFAULT_TOLERANCE_M, LETTERS, answer_matches, format_mc, normalize_answer, resolve_choice,
+    DEFAULT_TOLERANCE_DEG, DEFAULT_TOLERANCE_M, LETTERS, answer_error, answer_matches, format_mc, normalize_answer, resolve_choice,
 )
 from binsynth.qa.generate import FORMS, QAItem, generate_items, generate_qa
 from binsynth.qa.taxonomy import LEVEL_NAMES, TASKS, TaskInfo, describe_tasks
 
 __all__ = [
     "TASKS", "TaskInfo", "LEVEL_NAMES", "FORMS", "LETTERS", "DEFAULT_TOLERANCE_DEG", "DEFAULT_TOLERANCE_M",
-    "QAItem", "generate_qa", "generate_items", "normalize_answer", "answer_matches", "resolve_choice",
+    "QAItem", "generate_qa", "generate_items", "normalize_answer", "answer_matches", "answer_error", "resolve_choice",
     "format_mc", "describe_tasks",
 ]

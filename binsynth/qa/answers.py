@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 
 from binsynth.errors import ConfigError
-from binsynth.qa.facts import SECTORS, wrap_deg
+from binsynth.qa.facts import SECTOR_CENTRE_DEG, SECTORS, wrap_deg
 from binsynth.qa.taxonomy import TASKS
 
 LETTERS = "ABCD"
@@ -217,8 +217,8 @@ def answer_matches(task: str, predicted: str, reference: str, *, tolerance_deg: 
     predicted, reference = resolve_choice(predicted, choices), resolve_choice(reference, choices)
     p, r = normalize_answer(task, predicted), normalize_answer(task, reference)
     if kind == "degrees":
-        pn, rn = _as_float(p), _as_float(r)
-        return pn is not None and rn is not None and abs(wrap_deg(pn - rn)) <= tolerance_deg
+        err = _error(kind, p, r)
+        return err is not None and err <= tolerance_deg
     if kind == "metres":
         return _metres_close(p, r, tolerance_m, tolerance_rel)
     if kind == "sector_distance":
@@ -226,6 +226,34 @@ def answer_matches(task: str, predicted: str, reference: str, *, tolerance_deg: 
         rs, _, rd = r.partition(", ")
         return ps in SECTORS and ps == rs and _metres_close(pd, rd, tolerance_m, tolerance_rel)
     return p == r
+
+
+def answer_error(task: str, predicted: str, reference: str, choices: Sequence[str] | None = None) -> float | None:
+    """How far ``predicted`` is from ``reference``: circular azimuth difference in degrees
+    (``degrees``), the angle between the sectors' centres in degrees (``sector``), metres
+    (``metres``); ``None`` for other kinds or an answer that does not parse.
+
+    >>> answer_error("direction_degrees", "-170", "175 degrees")
+    15.0
+    >>> answer_error("direction_sector", "B", "left", choices=["back", "front-left"])
+    45.0
+    """
+    p = normalize_answer(task, resolve_choice(predicted, choices))
+    return _error(_kind(task), p, normalize_answer(task, resolve_choice(reference, choices)))
+
+
+def _error(kind: str, p: str, r: str) -> float | None:
+    """:func:`answer_error` of normalised answers."""
+    if kind == "sector":
+        if p not in SECTOR_CENTRE_DEG or r not in SECTOR_CENTRE_DEG:
+            return None
+        return abs(wrap_deg(SECTOR_CENTRE_DEG[p] - SECTOR_CENTRE_DEG[r]))
+    if kind not in ("degrees", "metres"):
+        return None
+    pn, rn = _as_float(p), _as_float(r)
+    if pn is None or rn is None:
+        return None
+    return abs(wrap_deg(pn - rn)) if kind == "degrees" else abs(pn - rn)
 
 
 def _as_float(text: str) -> float | None:

@@ -18,9 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from binsynth.qa import generate_items, normalize_answer
-from binsynth.qa.answers import _as_float
-from binsynth.qa.facts import wrap_deg
+from binsynth.qa import answer_error, generate_items
 from binsynth.scene import SceneSpec
 from binsynth.trainer.data import Example
 from binsynth.trainer.generation import decode, generate_replies
@@ -67,11 +65,11 @@ def summarize(examples: list[Example], scored: list) -> dict:
         if ex.choices:
             mc.append(s.correct)
         elif ex.task in ("direction_degrees", "distance"):
-            p, r = _as_float(normalize_answer(ex.task, s.answer or "")), _as_float(normalize_answer(ex.task, ex.answer))
+            err = answer_error(ex.task, s.answer or "", ex.answer)
             if ex.task == "direction_degrees":
-                az_err.append(180.0 if p is None else abs(wrap_deg(p - r)))
+                az_err.append(180.0 if err is None else err)
             else:
-                dist_err.append(p is None or abs(p - r) > DISTANCE_ERROR_M)
+                dist_err.append(err is None or err > DISTANCE_ERROR_M)
     reward, reward_se = _mean_se([s.reward for s in scored])
     acc = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
     return {

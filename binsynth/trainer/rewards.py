@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from binsynth.qa import DEFAULT_TOLERANCE_DEG, DEFAULT_TOLERANCE_M, answer_matches, normalize_answer, resolve_choice
-from binsynth.qa.answers import _as_float
-from binsynth.qa.facts import SECTOR_CENTRE_DEG, wrap_deg
+from binsynth.qa import DEFAULT_TOLERANCE_DEG, DEFAULT_TOLERANCE_M, answer_error, answer_matches
 from binsynth.qa.taxonomy import TASKS
 from binsynth.trainer.prompts import parse_reply
 
@@ -40,22 +38,9 @@ GRADED_SCALE = {"degrees": 90.0, "sector": 90.0, "metres": 1.5}
 
 def graded_credit(example, answer: str) -> float:
     """max(0, 1 - error / scale) of an angle or distance answer, 0 for other kinds or unparsed answers."""
-    kind = TASKS[example.task].kind
-    if kind not in GRADED_SCALE:
-        return 0.0
-    choices = example.choices or None
-    p = normalize_answer(example.task, resolve_choice(answer, choices))
-    r = normalize_answer(example.task, resolve_choice(example.answer, choices))
-    if kind == "sector":
-        if p not in SECTOR_CENTRE_DEG or r not in SECTOR_CENTRE_DEG:
-            return 0.0
-        err = abs(wrap_deg(SECTOR_CENTRE_DEG[p] - SECTOR_CENTRE_DEG[r]))
-    else:
-        pn, rn = _as_float(p), _as_float(r)
-        if pn is None or rn is None:
-            return 0.0
-        err = abs(wrap_deg(pn - rn)) if kind == "degrees" else abs(pn - rn)
-    return max(0.0, 1.0 - err / GRADED_SCALE[kind])
+    scale = GRADED_SCALE.get(TASKS[example.task].kind)
+    err = answer_error(example.task, answer, example.answer, example.choices or None) if scale else None
+    return 0.0 if err is None else max(0.0, 1.0 - err / scale)
 
 
 @dataclass(frozen=True)
