@@ -13,7 +13,7 @@ import typer
 from binsynth.commands.brir import brir_command
 from binsynth.commands.demo import demo_command
 from binsynth.commands.hrtf import app as hrtf_app
-from binsynth.commands.inspect import inspect_command, replay_command, stats_command
+from binsynth.commands.inspect import inspect_command, replay_command, stats_command, verify_command
 from binsynth.commands.preview import preview_command
 from binsynth.commands.render import render_command
 from binsynth.commands.train import app as train_app
@@ -34,6 +34,7 @@ app.command("preview")(preview_command)
 app.command("inspect")(inspect_command)
 app.command("stats")(stats_command)
 app.command("replay")(replay_command)
+app.command("verify")(verify_command)
 app.add_typer(hrtf_app, name="hrtf")
 app.add_typer(train_app, name="train")
 

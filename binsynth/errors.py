@@ -44,6 +44,18 @@ class PathError(BinsynthError, FileNotFoundError):
     """A path that does not exist or cannot be written."""
 
 
+class BusyError(BinsynthError, RuntimeError):
+    """A dataset folder another run is writing to right now."""
+
+
+class StorageError(BinsynthError, OSError):
+    """Writing the dataset failed (disk full, read-only, permissions, I/O error)."""
+
+
+class WorkerError(BinsynthError, RuntimeError):
+    """A render worker process or task died (killed, out of memory) and was not recovered."""
+
+
 class RecipeError(ConfigError):
     """A recipe that cannot be used. ``problems`` holds one ``"field.path: message"`` line
     per problem; ``str(e)`` joins them with ``"; "`` (the CLI prints one per line)."""

@@ -17,10 +17,12 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from binsynth.errors import ConfigError, PathError
+from binsynth.errors import BinsynthError, ConfigError, PathError, StorageError, WorkerError, reason
+from binsynth.io.lock import LOCK, folder_lock
 from binsynth.io.manifest import MANIFEST, Manifest, ShardRecord, shard_name
 from binsynth.io.store import Store, is_uri, local_scratch, open_store
 from binsynth.processes import process_stamp
@@ -226,7 +228,7 @@ def prepare_out(store: Store, recipe_hash: str, limit: int | None, overwrite: bo
         raise PathError(f"--out {store.display}: exists and is not a folder")
     manifest = Manifest.parse(store.read_text(MANIFEST), f"{store.display}/{MANIFEST}") if store.is_file(MANIFEST) else None
     same = manifest is not None and manifest.recipe_hash == recipe_hash and manifest.stats.get("limit") == limit
-    if kind == "dir" and store.names() and not same:
+    if kind == "dir" and set(store.names()) - {LOCK} and not same:
         if not overwrite:
             what = "another recipe (or --limit)" if manifest is not None else "files binsynth did not write"
             raise ConfigError(f"--out {store.display}: holds {what}; choose an empty folder or pass --overwrite")
@@ -241,9 +243,8 @@ def prepare_out(store: Store, recipe_hash: str, limit: int | None, overwrite: bo
         store.makedirs()
         store.write_text(MANIFEST, manifest.dumps())  # first: a run killed later is recognised and resumed
     store.makedirs("data")
-    # Hidden temporaries (``.NAME.*.tmp*``) a killed run left before its renames. Two runs
-    # into one folder at once are not supported (each would delete the other's
-    # temporaries); a lock arrives with the reliability work.
+    # hidden temporaries (``.NAME.*.tmp*``) a killed run left before its renames (the folder
+    # lock makes sure no live run owns them)
     store.remove_temporaries()
     return manifest
 
@@ -279,9 +280,6 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     t_run = time.perf_counter()
     if executor not in ("local", "ray"):
         raise ConfigError(f"--executor {executor!r}: expected local or ray")
-    from binsynth.io.card import dataset_card
-    from binsynth.recipe import recipe_hash, resolved_yaml
-
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
     if not ray_cpus_per_task >= 0 or (ray_gpus_per_task is not None and not ray_gpus_per_task >= 0):
@@ -291,6 +289,32 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
         raise PathError(f"--profile {profile}: folder {Path(profile).parent} does not exist")
     # an absolute folder: workers and Ray tasks may run in another directory or on another node
     store = open_store(out if is_uri(out) else Path(out).resolve())
+    if store.kind() == "file":
+        raise PathError(f"--out {store.display}: exists and is not a folder")
+    lock = folder_lock(store.local) if store.local is not None else contextlib.nullcontext()
+    with lock:
+        try:
+            return _render(recipe, recipe_text, base_dir, store, limit=limit, workers=workers, device=device,
+                           overwrite=overwrite, progress=progress, executor=executor, ray_address=ray_address,
+                           ray_cpus_per_task=ray_cpus_per_task, ray_gpus_per_task=ray_gpus_per_task,
+                           profile=profile, t_run=t_run)
+        except BinsynthError:
+            raise
+        except BrokenProcessPool:
+            raise WorkerError("a render worker process died (killed, or out of memory); the shards committed "
+                              "so far are kept: rerun the same command to resume") from None
+        except OSError as e:
+            where = e.filename or store.display
+            raise StorageError(f"{where}: {e.strerror or reason(e)} while rendering into {store.display}; no "
+                               "partial shard is kept: fix it and rerun the same command to resume") from None
+
+
+def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, workers, device, overwrite, progress,
+            executor, ray_address, ray_cpus_per_task, ray_gpus_per_task, profile, t_run) -> Manifest:
+    """:func:`render_dataset` inside the folder's lock."""
+    from binsynth.io.card import dataset_card
+    from binsynth.recipe import recipe_hash, resolved_yaml
+
     manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite)
     store.write_text("recipe.yaml", resolved_yaml(recipe))
     plans = plan_shards(recipe, limit)
@@ -322,11 +346,14 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
             commit(plan, render_shard(recipe_text, base_dir, plan, store.display, device))
     else:
         me = os.getpid()
-        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker,
-                                 initargs=(me, process_stamp(me), dict(os.environ), os.getcwd())) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker,
+                                   initargs=(me, process_stamp(me), dict(os.environ), os.getcwd()))
+        try:
             futures = {pool.submit(render_shard, recipe_text, base_dir, p, store.display, device): p for p in todo}
             for fut in as_completed(futures):
                 commit(futures[fut], fut.result())
+        finally:  # on an error, shards not started yet are dropped, not rendered first
+            pool.shutdown(wait=True, cancel_futures=True)
     manifest.stats.update(limit=limit, scenes={s: sum(r.rows for r in manifest.shards.values() if r.split == s)
                                                for s in sorted(recipe.dataset.splits)})
     store.write_text(MANIFEST, manifest.dumps())

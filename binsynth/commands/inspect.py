@@ -1,9 +1,10 @@
-"""``binsynth inspect | stats | replay DIR``: look into a rendered dataset.
+"""``binsynth inspect | stats | replay | verify DIR``: look into a rendered dataset.
 
 Exit codes: 0 all good; 2 bad input (not a dataset, unknown id, wrong recipe or HRTF file),
 one line on stderr; **1 verification failed** — ``inspect`` found a shard whose SHA-256
 differs from ``manifest.json`` (or one missing / unrecorded), or ``replay`` re-rendered a
-row whose audio differs from the stored audio by more than one 16-bit step. The failure is
+row whose audio differs from the stored audio by more than one 16-bit step, or ``verify``
+found any problem (:mod:`binsynth.io.verify`). The failure is
 flagged in the output and summarised on stderr.
 """
 
@@ -166,3 +167,26 @@ def replay_command(
         typer.echo(f"MISMATCH: {r.row_id} does not reproduce its stored audio within 1 LSB", err=True)
         raise typer.Exit(1)
     typer.echo("OK: matches the stored audio within 1 LSB")
+
+
+def verify_command(
+    folder: Annotated[Path, typer.Argument(help="Dataset folder written by `binsynth render`.")],
+) -> None:
+    """Re-check every shard against manifest.json: SHA-256, schema, row counts, scene ids,
+    decodable audio; and that the render is complete with nothing stray in data/.
+
+    Exit code 0: intact; 1: problems found (one line each on stdout, a summary on stderr);
+    2: FOLDER is not a dataset."""
+    from binsynth.io.dataset import open_dataset
+    from binsynth.io.verify import verify_dataset
+    from binsynth.progress import rate_bar
+
+    ds = open_dataset(folder)
+    with rate_bar("verify", len(ds.manifest.shards), "shards") as advance:
+        report = verify_dataset(ds, progress=advance)
+    for problem in report.problems:
+        typer.echo(f"PROBLEM {problem}")
+    if not report.intact:
+        typer.echo(f"{folder}: {len(report.problems)} problem(s) in {report.shards} shards", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: intact — {report.shards} shards, {report.rows} rows match manifest.json")

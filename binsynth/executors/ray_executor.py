@@ -8,7 +8,11 @@ records each finished shard in the manifest.
 Ray 2.60 turns token authentication on by default: connecting to an existing cluster
 needs the same ``RAY_AUTH_MODE`` (and token) in every process, or ``address="auto"`` from
 a process on a cluster node (e.g. under ``ray job submit``). Started here without an
-address, Ray runs a local instance with no dashboard, bound to this machine.
+address, Ray runs a private instance with no dashboard and no client server, its ports
+bound to 127.0.0.1 (nothing listens on the machine's network addresses).
+
+A task that raises gives the driver its exception (a binsynth error stays one line); a
+task whose worker died more than ``MAX_RETRIES`` times gives a :class:`WorkerError`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 import os
 from collections.abc import Callable, Iterable
 
-from binsynth.errors import ConfigError, reason
+from binsynth.errors import ConfigError, WorkerError, reason
 
 #: Task retries when a worker process dies (SIGKILL, OOM, node loss).
 MAX_RETRIES = 3
@@ -29,6 +33,24 @@ def warm_worker() -> None:
     import binsynth.dataset_rows  # noqa: F401  (torch, numpy, the renderer)
     import binsynth.io.shards  # noqa: F401  (pyarrow)
     import binsynth.sampling  # noqa: F401
+
+
+def _result(ray, ref, plan):
+    """A finished task's value; its own exception (not Ray's multi-line wrapper) if it raised."""
+    from ray.exceptions import RayError, RayTaskError, WorkerCrashedError
+
+    try:
+        return ray.get(ref)
+    except RayTaskError as e:
+        if isinstance(e.cause, Exception) and not isinstance(e.cause, RayTaskError):
+            raise e.cause from None
+        raise WorkerError(f"shard {plan.file}: its Ray task failed ({reason(e.cause)})") from None
+    except WorkerCrashedError:
+        raise WorkerError(f"shard {plan.file}: its Ray worker died {MAX_RETRIES + 1} times (killed, or out of "
+                          "memory); the shards committed so far are kept: rerun the same command to resume") from None
+    except RayError as e:  # out of memory, node or object lost, cancelled
+        raise WorkerError(f"shard {plan.file}: Ray could not finish it ({type(e).__name__}: {reason(e)}); the "
+                          "shards committed so far are kept: rerun the same command to resume") from None
 
 
 def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
@@ -53,7 +75,7 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
         options: dict = {}
         if private:  # "local": a new instance, even where `ray start` left one running
             cpus = None if local_tasks is None else max(1, math.ceil(local_tasks * cpus_per_task))
-            options = dict(address="local", num_cpus=cpus,
+            options = dict(address="local", num_cpus=cpus, _node_ip_address="127.0.0.1",
                            runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"})
         elif address is not None:
             options = dict(address=address)
@@ -70,7 +92,7 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             plan = pending.pop(done[0])
-            on_done(plan, ray.get(done[0]))
+            on_done(plan, _result(ray, done[0], plan))
     finally:
         if started_here:
             ray.shutdown()

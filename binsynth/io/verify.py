@@ -1,0 +1,120 @@
+"""``binsynth verify DIR``: re-check a rendered dataset against its manifest.
+
+Per shard recorded in ``manifest.json``: the file exists, its SHA-256 is the recorded one,
+it is a readable Parquet file with the shard schema, its row count is the recorded one,
+its ids are the scene range the manifest gives it (``{split}-{index:08d}``, in order),
+and every audio cell decodes to finite 2-channel audio at the row's sample rate and
+duration. Per folder: ``recipe.yaml`` matches the manifest's recipe hash, every shard the
+recipe plans is recorded (else the render is unfinished), nothing unrecorded or temporary
+sits in ``data/``, the manifest's scene counts add up, and no render is writing there now. A SHA-256 match alone proves the
+bytes are the renderer's only if the manifest is trusted; the content checks catch a shard
+and manifest rewritten together into something that is not a dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from binsynth.io.dataset import Dataset, verify_shards
+from binsynth.io.store import is_temporary
+
+
+@dataclass
+class Report:
+    shards: int = 0
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _check_shard(ds: Dataset, record, expected_schema) -> tuple[int, list[str]]:
+    """(rows read, problems) of one recorded shard file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from binsynth.errors import AudioFileError
+    from binsynth.io.codecs import decode
+
+    file = record.file
+    try:
+        table = pq.read_table(ds.root / file)
+    except (OSError, pa.ArrowException) as e:
+        return 0, [f"{file}: not a readable Parquet shard ({type(e).__name__}: {str(e).splitlines()[0]})"]
+    problems = []
+    if expected_schema is not None and not table.schema.equals(expected_schema, check_metadata=False):
+        problems.append(f"{file}: columns differ from the binsynth shard schema")
+        return table.num_rows, problems
+    if table.num_rows != record.rows:
+        problems.append(f"{file}: {table.num_rows} rows, manifest.json records {record.rows}")
+    ids = table.column("id").to_pylist()
+    want = [f"{record.split}-{i:08d}" for i in range(record.first_scene, record.first_scene + record.n_scenes)]
+    # a shard holds its scene range in order (fewer rows only where scenes were skipped)
+    if ids != sorted(set(ids)) or not set(ids) <= set(want) or (len(ids) == len(want) and ids != want):
+        problems.append(f"{file}: scene ids are not {want[0]}..{want[-1]} in order")
+    splits = set(table.column("split").to_pylist())
+    if splits - {record.split}:
+        problems.append(f"{file}: rows of split {sorted(splits - {record.split})[0]!r} in a {record.split!r} shard")
+    audio = table.column("audio").to_pylist()
+    rates = table.column("sample_rate").to_pylist()
+    durations = table.column("duration").to_pylist()
+    for row_id, cell, rate, duration in zip(ids, audio, rates, durations):
+        try:
+            x, fs = decode((cell or {}).get("bytes") or b"", f"{file} row {row_id}")
+        except AudioFileError as e:
+            problems.append(str(e))
+            continue
+        frames = round(duration * rate)
+        if fs != rate or x.shape[0] != 2 or abs(x.shape[1] - frames) > 1 or not np.isfinite(x).all():
+            problems.append(f"{file} row {row_id}: audio is {x.shape[0]} channels x {x.shape[1]} frames at {fs} Hz, "
+                            f"expected 2 x {frames} at {rate} Hz")
+    return table.num_rows, problems
+
+
+def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -> Report:
+    """Every check of the module docstring; ``progress(1)`` after each shard."""
+    from binsynth.io.schema import row_schema
+
+    from binsynth.io.lock import holder, is_locked
+
+    report = Report(shards=len(ds.manifest.shards))
+    if is_locked(ds.root):
+        report.problems.append(f"a render is writing into this folder now ({holder(ds.root)}); verify when it has finished")
+    if ds.recipe_problem is not None:
+        report.problems.append(f"recipe.yaml: {ds.recipe_problem}")
+    hashes = verify_shards(ds)
+    report.problems += hashes.problems()
+    schema = row_schema(ds.recipe.audio.sample_rate_hz) if ds.recipe is not None else None
+    for file, record in sorted(ds.manifest.shards.items()):
+        if file not in hashes.missing:
+            rows, problems = _check_shard(ds, record, schema)
+            report.rows += rows
+            report.problems += problems
+        if progress is not None:
+            progress(1)
+    data = ds.root / "data"
+    if data.is_dir():
+        report.problems += [f"data/{p.name}: a temporary file left by a killed run (a rerun removes it)"
+                            for p in sorted(data.iterdir()) if is_temporary(p.name)]
+    if ds.recipe is not None:
+        from binsynth.pipeline import plan_shards
+
+        planned = {p.file for p in plan_shards(ds.recipe, ds.manifest.stats.get("limit"))}
+        unplanned = sorted(set(ds.manifest.shards) - planned)
+        unfinished = sorted(planned - set(ds.manifest.shards))
+        report.problems += [f"{f}: recorded in manifest.json but not a shard of recipe.yaml" for f in unplanned]
+        if unfinished:
+            report.problems.append(f"{len(unfinished)} of {len(planned)} shards not rendered yet (first: "
+                                   f"{unfinished[0]}); rerun `binsynth render` to finish")
+    counted = ds.manifest.stats.get("scenes")
+    if isinstance(counted, dict):
+        for split, n in sorted(counted.items()):
+            have = sum(r.rows for r in ds.manifest.shards.values() if r.split == split)
+            if n != have:
+                report.problems.append(f"manifest.json: stats say {n} {split} scenes, its shards hold {have}")
+    return report
