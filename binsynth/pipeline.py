@@ -62,16 +62,19 @@ def plan_shards(recipe, limit: int | None = None) -> list[ShardPlan]:
 _WORKER: dict = {}
 
 
-def _context(recipe_text: str, base_dir: str, device: str):
-    """Recipe, corpora and renderers, built once per process."""
-    key = (hashlib.sha256(recipe_text.encode()).hexdigest(), base_dir, device)
+def _context(recipe_text: str, base_dir: str, device: str, skip: dict | None = None):
+    """Recipe, corpora (without the ``skip`` clips: bad files) and renderers, built once per process."""
+    skip = skip or {}
+    key = (hashlib.sha256(recipe_text.encode()).hexdigest(), base_dir, device, tuple(sorted(skip)))
     if _WORKER.get("key") != key:
+        from binsynth.corpora.screen import without
         from binsynth.recipe import parse_recipe, recipe_hash
         from binsynth.sampling import corpora_for
 
         recipe = parse_recipe(recipe_text, base_dir=base_dir)
         _WORKER.clear()
-        _WORKER.update(key=key, recipe=recipe, hash=recipe_hash(recipe), corpora=corpora_for(recipe), renderers={})
+        _WORKER.update(key=key, recipe=recipe, hash=recipe_hash(recipe), corpora=without(corpora_for(recipe), skip, {}),
+                       renderers={})
     return _WORKER
 
 
@@ -122,10 +125,12 @@ class ShardResult:
     stages: dict
 
 
-def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu") -> ShardResult:
-    """Render one shard and commit it atomically; returns its manifest record and stage times."""
+def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str = "cpu",
+                 skip: dict | None = None) -> ShardResult:
+    """Render one shard and commit it atomically; returns its manifest record and stage times.
+    ``skip``: clips left out of their corpora (``{"corpus:clip_id": reason}``, bad files)."""
     with one_thread():
-        return _render_shard(recipe_text, base_dir, plan, out, device)
+        return _render_shard(recipe_text, base_dir, plan, out, device, skip)
 
 
 def _timed_finish(*args) -> tuple[list[dict], float]:
@@ -136,7 +141,7 @@ def _timed_finish(*args) -> tuple[list[dict], float]:
     return rows, time.perf_counter() - t0
 
 
-def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str) -> ShardResult:
+def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str, skip) -> ShardResult:
     from concurrent.futures import ThreadPoolExecutor
 
     from binsynth.dataset_rows import render_mixes
@@ -145,7 +150,7 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
 
     t_start = time.time()
     t0 = time.perf_counter()
-    ctx = _context(recipe_text, base_dir, device)
+    ctx = _context(recipe_text, base_dir, device, skip)
     recipe = ctx["recipe"]
     renderer = _renderer(ctx, recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz, device)
     t1 = time.perf_counter()
@@ -264,7 +269,7 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
                    workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None,
                    executor: str = "local", ray_address: str | None = None,
                    ray_cpus_per_task: float = 1.0, ray_gpus_per_task: float | None = None,
-                   profile: str | Path | None = None) -> Manifest:
+                   profile: str | Path | None = None, on_bad_audio: str = "skip") -> Manifest:
     """Render (or finish) a dataset into ``out`` (a folder, or a pyarrow filesystem URI such
     as ``s3://bucket/ds`` or ``file:///abs/ds``); returns its manifest.
 
@@ -276,12 +281,19 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     progress: optional callable ``advance(n_scenes)`` for a progress bar.
     profile: optional JSON path for where the shards rendered by this run spent their time
     (:func:`write_profile`).
+    on_bad_audio: "skip" (leave unusable source files out, recorded in the manifest and the
+    card) or "fail" (stop at the first, before anything is written); see
+    :mod:`binsynth.corpora.screen`.
     """
     t_run = time.perf_counter()
     if executor not in ("local", "ray"):
         raise ConfigError(f"--executor {executor!r}: expected local or ray")
     if workers < 1:
         raise ConfigError(f"--workers {workers}: must be at least 1")
+    from binsynth.corpora.screen import POLICIES
+
+    if on_bad_audio not in POLICIES:
+        raise ConfigError(f"--on-bad-audio {on_bad_audio!r}: expected skip or fail")
     if not ray_cpus_per_task >= 0 or (ray_gpus_per_task is not None and not ray_gpus_per_task >= 0):
         raise ConfigError(f"--ray-cpus-per-task {ray_cpus_per_task} / --ray-gpus-per-task {ray_gpus_per_task}: "
                           "must be numbers >= 0")
@@ -297,7 +309,7 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
             return _render(recipe, recipe_text, base_dir, store, limit=limit, workers=workers, device=device,
                            overwrite=overwrite, progress=progress, executor=executor, ray_address=ray_address,
                            ray_cpus_per_task=ray_cpus_per_task, ray_gpus_per_task=ray_gpus_per_task,
-                           profile=profile, t_run=t_run)
+                           profile=profile, t_run=t_run, on_bad_audio=on_bad_audio)
         except BinsynthError:
             raise
         except BrokenProcessPool:
@@ -310,12 +322,24 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
 
 
 def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, workers, device, overwrite, progress,
-            executor, ray_address, ray_cpus_per_task, ray_gpus_per_task, profile, t_run) -> Manifest:
+            executor, ray_address, ray_cpus_per_task, ray_gpus_per_task, profile, t_run, on_bad_audio) -> Manifest:
     """:func:`render_dataset` inside the folder's lock."""
+    from binsynth.corpora.screen import screen_corpora, without
     from binsynth.io.card import dataset_card
     from binsynth.recipe import recipe_hash, resolved_yaml
+    from binsynth.sampling import corpora_for
 
+    # source files are screened before anything is written: a bad one under "fail", or a
+    # split left without clips, stops here with the folder untouched
+    corpora = corpora_for(recipe)
+    skip = screen_corpora(corpora, on_bad_audio)
+    without(corpora, skip, dict(recipe.dataset.splits))
     manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite)
+    if manifest.shards and manifest.stats.get("skipped_audio", {}) != skip:
+        raise ConfigError(f"--out {store.display}: the usable source files changed since this render began "
+                          f"({len(skip)} unusable now, {len(manifest.stats.get('skipped_audio', {}))} then), so its "
+                          "scenes would differ; render anew with --overwrite")
+    manifest.stats["skipped_audio"] = skip
     store.write_text("recipe.yaml", resolved_yaml(recipe))
     plans = plan_shards(recipe, limit)
     todo = pending(manifest, plans, store)
@@ -340,16 +364,17 @@ def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, wor
         gpus = ray_gpus_per_task if ray_gpus_per_task is not None else (0.25 if device.startswith("cuda") else 0.0)
         run_shards(todo, recipe_text, base_dir, store.display, device, address=ray_address,
                    cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, local_tasks=workers,
-                   on_done=commit)
+                   on_done=commit, skip=skip)
     elif workers == 1 or len(todo) <= 1:
         for plan in todo:
-            commit(plan, render_shard(recipe_text, base_dir, plan, store.display, device))
+            commit(plan, render_shard(recipe_text, base_dir, plan, store.display, device, skip))
     else:
         me = os.getpid()
         pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker,
                                    initargs=(me, process_stamp(me), dict(os.environ), os.getcwd()))
         try:
-            futures = {pool.submit(render_shard, recipe_text, base_dir, p, store.display, device): p for p in todo}
+            futures = {pool.submit(render_shard, recipe_text, base_dir, p, store.display, device, skip): p
+                       for p in todo}
             for fut in as_completed(futures):
                 commit(futures[fut], fut.result())
         finally:  # on an error, shards not started yet are dropped, not rendered first

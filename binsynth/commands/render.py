@@ -20,6 +20,7 @@ def render_command(
     ray_cpus: Annotated[float, typer.Option("--ray-cpus-per-task", help="CPUs each Ray shard task asks for.")] = 1.0,
     ray_gpus: Annotated[Optional[float], typer.Option("--ray-gpus-per-task", help="GPUs each Ray shard task asks for (default 0.25 with --device cuda, else 0).")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="Write where the time went (stages per shard, seconds) to this JSON file.")] = None,
+    on_bad_audio: Annotated[str, typer.Option("--on-bad-audio", help="skip: leave unusable source files out (listed in the manifest and card); fail: stop at the first.")] = "skip",
 ) -> None:
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
     from binsynth.errors import ConfigError
@@ -39,6 +40,9 @@ def render_command(
         manifest = render_dataset(spec, text, str(recipe.resolve().parent), out, limit=limit, workers=workers,
                                   device=device, overwrite=overwrite, progress=advance,
                                   executor=executor, ray_address=ray_address,
-                                  ray_cpus_per_task=ray_cpus, ray_gpus_per_task=ray_gpus, profile=profile)
+                                  ray_cpus_per_task=ray_cpus, ray_gpus_per_task=ray_gpus, profile=profile,
+                                  on_bad_audio=on_bad_audio)
     rows = sum(r.rows for r in manifest.shards.values())
-    typer.echo(f"{out}: {rows} scenes in {len(manifest.shards)} shards")
+    skipped = manifest.stats.get("skipped_audio") or {}
+    note = f"; {len(skipped)} unusable source file(s) left out (see manifest.json)" if skipped else ""
+    typer.echo(f"{out}: {rows} scenes in {len(manifest.shards)} shards{note}")

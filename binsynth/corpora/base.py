@@ -317,6 +317,12 @@ class FileCorpus(Corpus):
         self._by_id = {c.clip_id: c for clips in parts.values() for c in clips}
         self._n_explicit = n_explicit
 
+    def exclude(self, clip_ids: set[str]) -> None:
+        """Leave these clips out (bad files, :mod:`binsynth.corpora.screen`); the others keep their splits."""
+        if clip_ids:
+            parts = {s: [c for c in clips if c.clip_id not in clip_ids] for s, clips in self._parts.items()}
+            self._set_parts(parts, self._n_explicit)
+
     def labels(self) -> list[str]:
         return sorted({c.label for c in self._by_id.values()})
 

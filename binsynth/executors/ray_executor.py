@@ -55,7 +55,7 @@ def _result(ray, ref, plan):
 
 def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
                address: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
-               local_tasks: int | None = None, on_done: Callable) -> None:
+               local_tasks: int | None = None, on_done: Callable, skip: dict | None = None) -> None:
     """Render ``plans`` as Ray tasks; ``on_done(plan, result)`` runs in the driver as each finishes.
 
     Without an address (and without ``RAY_ADDRESS``, which ``ray job submit`` sets) a private
@@ -88,7 +88,7 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
                               f"({reason(e)})") from None
     try:
         task = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=MAX_RETRIES)(render_shard)
-        pending = {task.remote(recipe_text, base_dir, plan, out, device): plan for plan in plans}
+        pending = {task.remote(recipe_text, base_dir, plan, out, device, skip): plan for plan in plans}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             plan = pending.pop(done[0])

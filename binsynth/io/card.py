@@ -64,8 +64,20 @@ def dataset_card(recipe, manifest, folder=None) -> str:
         "task_categories": ["audio-classification", "question-answering"],
         "tags": ["binaural", "spatial-audio", "synthetic", "binsynth"],
     }
+    skipped = manifest.stats.get("skipped_audio") or {}
     corpora = corpora_for(recipe)
+    if skipped:
+        from binsynth.corpora.screen import without
+
+        corpora = without(corpora, skipped, {})
     corpus_lines = [f"- `{c.name}`: {', '.join(c.labels())}. {c.partition_summary()}" for c in corpora]
+    if skipped:
+        from collections import Counter
+
+        reasons = Counter(skipped.values())
+        corpus_lines.append(f"\n{len(skipped)} source file(s) were unusable and left out before scenes were drawn ("
+                            + ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+                            + "); `manifest.json` lists them under `stats.skipped_audio`.")
     parts = [
         "---\n" + yaml.safe_dump(header, sort_keys=False) + "---\n",
         f"# {recipe.dataset.name}\n",

@@ -59,6 +59,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
     """Hold ``folder``'s render lock (creating the folder) or raise :class:`BusyError`."""
     folder = Path(folder)
     path = folder / LOCK
+    created = not folder.exists()
     while True:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -85,3 +86,6 @@ def folder_lock(folder: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             path.unlink()  # still held: whoever opened this file now finds it gone and retries
         os.close(fd)  # closing the only descriptor releases the lock
+        if created:  # a run refused before it wrote anything leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
