@@ -139,7 +139,8 @@ def read_manifest(out: Path) -> dict | None:
 
 
 def assert_complete(out: Path, reference: Path) -> dict:
-    """Every shard once, in the folder and in the manifest, with the reference's bytes."""
+    """Every shard once, in the folder and in the manifest, and every file of the folder
+    with the reference's bytes (no lock file, temporary or stray left)."""
     from binsynth.pipeline import plan_shards
     from binsynth.recipe import load_recipe
 
@@ -151,6 +152,9 @@ def assert_complete(out: Path, reference: Path) -> dict:
     got, ref = shard_bytes(out), shard_bytes(reference)
     assert sorted(got) == sorted(ref) == expected
     assert [n for n in expected if got[n] != ref[n]] == []
+    for name in ("manifest.json", "recipe.yaml", "README.md"):  # the whole folder, not just its shards
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "data", "manifest.json", "recipe.yaml"]
     return manifest
 
 
@@ -282,3 +286,51 @@ def test_driver_sigkilled_then_rerun_resumes(recipe, reference, tmp_path, no_ray
             if proc.pid not in gone:
                 kill_session(proc.pid)
             proc.wait(30)
+
+
+def _listening(pids: set[int]) -> list[tuple[str, int]]:
+    """(address, port) of the TCP sockets in LISTEN state that ``pids`` hold open."""
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                addr, port = fields[1].split(":")
+                raw = bytes.fromhex(addr)
+                ip = ".".join(str(b) for b in raw[::-1]) if len(raw) == 4 else raw.hex()
+                out.append((ip, int(port, 16)))
+    return out
+
+
+def test_the_private_instance_serves_no_dashboard_and_no_client(recipe, tmp_path, no_ray_address):
+    """binsynth's private Ray instance opens neither the dashboard/jobs port (8265) nor the Ray
+    client port (10001); what it does listen on are Ray's own gRPC ports (GCS, raylet, object
+    manager, agents), which Ray binds to the machine's addresses and guards with its token
+    authentication (on by default in Ray 2.60)."""
+    import ray
+
+    from binsynth.executors.ray_executor import run_shards
+    from binsynth.pipeline import plan_shards
+    from binsynth.recipe import load_recipe
+
+    seen: dict = {}
+
+    def on_done(plan, result) -> None:  # while the instance runs
+        seen["sockets"] = _listening(set(descendants(os.getpid(), processes())))
+
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    if ray.is_initialized():
+        ray.shutdown()
+    run_shards(plan_shards(load_recipe(recipe))[:1], recipe.read_text(), str(recipe.parent), str(tmp_path / "ds"),
+               "cpu", local_tasks=1, on_done=on_done)
+    assert seen["sockets"], "no listening socket found: the check saw nothing"
+    assert [s for s in seen["sockets"] if s[1] in (8265, 10001)] == []

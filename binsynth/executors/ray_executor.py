@@ -8,8 +8,10 @@ records each finished shard in the manifest.
 Ray 2.60 turns token authentication on by default: connecting to an existing cluster
 needs the same ``RAY_AUTH_MODE`` (and token) in every process, or ``address="auto"`` from
 a process on a cluster node (e.g. under ``ray job submit``). Started here without an
-address, Ray runs a private instance with no dashboard and no client server, its ports
-bound to 127.0.0.1 (nothing listens on the machine's network addresses).
+address, Ray runs a private instance with no dashboard and no client server. Its own gRPC
+ports (GCS, raylet, object manager, agents) listen on the machine's addresses — Ray on Linux
+turns a loopback node address into the routable one — and are guarded by Ray's token
+authentication; on a shared host, keep them behind a firewall.
 
 A task that raises gives the driver its exception (a binsynth error stays one line); a
 task whose worker died more than ``MAX_RETRIES`` times gives a :class:`WorkerError`.
@@ -75,7 +77,7 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
         options: dict = {}
         if private:  # "local": a new instance, even where `ray start` left one running
             cpus = None if local_tasks is None else max(1, math.ceil(local_tasks * cpus_per_task))
-            options = dict(address="local", num_cpus=cpus, _node_ip_address="127.0.0.1",
+            options = dict(address="local", num_cpus=cpus,
                            runtime_env={"worker_process_setup_hook": f"{__name__}.warm_worker"})
         elif address is not None:
             options = dict(address=address)
