@@ -59,7 +59,7 @@ def test_each_kind_of_bad_file_is_named(corpus, tmp_path):
     found = {f"{p.parent.name}/{p.name}": screen_file(p) for p in sorted(corpus.rglob("*.*"))}
     assert {k: v for k, v in found.items() if v} == BAD
     assert screen_file(tmp_path / "gone.wav") == "missing"
-    assert screen_file(corpus / "hum/ok0.flac", max_clip_s=0.5) == "longer than 0.5 s"  # "enormous"
+    assert screen_file(corpus / "hum/ok0.flac", max_clip_s=0.5) == "longer than 0.5 s"  # an optional cap
 
 
 def test_skip_leaves_bad_files_out_and_counts_them(recipe, tmp_path):

@@ -3,9 +3,11 @@
 Every clip of every file-backed corpus (folder and manifest corpora) is opened and decoded
 in blocks (constant memory, however long the file): a file that is missing, not audio,
 empty, cut short (fewer frames than its header promises, or a decode error part-way),
-holds NaN or infinite samples, or is longer than ``max_clip_s`` is *bad*. What is sound
-but unusual — several channels, any sample rate — is kept: rendering averages the
-channels and resamples (:func:`binsynth.corpora.base.read_audio`).
+holds NaN or infinite samples, or is longer than ``max_clip_s`` (when given) is *bad*.
+What is sound but unusual — several channels, any sample rate, hours long — is kept:
+rendering averages the channels, resamples, and reads only the segment a scene needs
+(:func:`binsynth.corpora.base.read_audio`). Screening decodes every file once per render
+(a few ms per short clip).
 
 Policy ``skip`` (the default) leaves bad clips out of their corpus before scenes are
 drawn, so no label ever names audio that is not there; the render records them, with a
@@ -24,9 +26,6 @@ import numpy as np
 from binsynth.errors import AudioFileError, ConfigError
 
 POLICIES = ("skip", "fail")
-#: longest clip kept by default (seconds): longer files are taken for a mistake (a whole
-#: recording session as one "clip"), not read
-MAX_CLIP_S = 3600.0
 BLOCK_FRAMES = 1 << 16
 
 
@@ -50,7 +49,7 @@ def _riff_cut_short(path: Path) -> bool:
     return False
 
 
-def screen_file(path: Path, max_clip_s: float = MAX_CLIP_S) -> str | None:
+def screen_file(path: Path, max_clip_s: float | None = None) -> str | None:
     """Why the audio file at ``path`` cannot be used, or None when it can."""
     import soundfile as sf
 
@@ -66,7 +65,7 @@ def screen_file(path: Path, max_clip_s: float = MAX_CLIP_S) -> str | None:
             frames, fs = int(f.frames), int(f.samplerate)
             if frames <= 0:
                 return "empty"
-            if frames / fs > max_clip_s:
+            if max_clip_s is not None and frames / fs > max_clip_s:
                 return f"longer than {max_clip_s:g} s"
             read = 0
             while True:
@@ -82,7 +81,7 @@ def screen_file(path: Path, max_clip_s: float = MAX_CLIP_S) -> str | None:
     return None if read >= frames else "truncated"
 
 
-def screen_corpora(corpora: list, policy: str = "skip", max_clip_s: float = MAX_CLIP_S,
+def screen_corpora(corpora: list, policy: str = "skip", max_clip_s: float | None = None,
                    progress: Callable[[int], None] | None = None) -> dict[str, str]:
     """Screen the files of ``corpora``: ``{"corpus:clip_id": reason}`` of the bad ones
     (policy ``skip``), or :class:`AudioFileError` at the first bad one (policy ``fail``)."""
