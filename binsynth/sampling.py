@@ -51,6 +51,8 @@ def corpora_for(recipe) -> list:
     for spec in recipe.sources.corpora:
         options = spec.model_dump(exclude={"type", "weight", "split_weights", "name"}, exclude_none=True)
         weights = spec.split_weights or default
+        if spec.type == "manifest":  # a listed file that is missing is screened like any bad file
+            options["check_files"] = False
         out.append(make_corpus(spec.type, name=spec.name or spec.type, split_weights=weights, **options))
     return out
 

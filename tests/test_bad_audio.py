@@ -104,3 +104,19 @@ def test_a_split_left_without_usable_clips_is_one_line(corpus, recipe, tmp_path)
 def test_a_bad_policy_name_is_one_line(recipe, tmp_path):
     res = run("render", str(recipe), "--out", str(tmp_path / "ds"), "--on-bad-audio", "ignore")
     assert res.returncode == 2 and "--on-bad-audio 'ignore': expected skip or fail" in res.stderr, res.stderr
+
+
+def test_a_missing_file_listed_in_a_manifest_is_skipped_or_fails(corpus, recipe, tmp_path):
+    rows = ["path,label,split"] + [f"{label}/ok{k}.flac,{label},{'test' if k == 0 else 'train'}"
+                                   for label in ("chirp", "hum") for k in range(4)]
+    (corpus / "list.csv").write_text("\n".join(rows + ["hum/gone.flac,hum,train"]) + "\n")
+    data = yaml.safe_load(recipe.read_text())
+    data["sources"]["corpora"] = [{"type": "manifest", "path": str(corpus / "list.csv")}]
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    res = run("render", str(path), "--out", str(tmp_path / "ds"), "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads((tmp_path / "ds" / "manifest.json").read_text())
+    assert manifest["stats"]["skipped_audio"] == {"manifest:hum/gone.flac": "missing"}
+    res = run("render", str(path), "--out", str(tmp_path / "ds2"), "--on-bad-audio", "fail")
+    assert res.returncode == 2 and "hum/gone.flac: missing" in res.stderr, res.stderr
