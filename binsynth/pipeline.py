@@ -226,13 +226,15 @@ def _init_worker(driver_pid: int, driver_stamp: str | None, env: dict, cwd: str)
 OWN_FILES = ("manifest.json", "recipe.yaml", "README.md")
 
 
-def prepare_out(store: Store, recipe_hash: str, limit: int | None, overwrite: bool) -> Manifest:
-    """The manifest to resume from (or a fresh one); refuses a folder holding something else."""
+def prepare_out(store: Store, recipe_hash: str, limit: int | None, overwrite: bool, restart: bool = False) -> Manifest:
+    """The manifest to resume from (or a fresh one); refuses a folder holding something else.
+    ``restart`` (with ``overwrite``): start afresh even where the folder holds this recipe."""
     kind = store.kind()
     if kind == "file":
         raise PathError(f"--out {store.display}: exists and is not a folder")
     manifest = Manifest.parse(store.read_text(MANIFEST), f"{store.display}/{MANIFEST}") if store.is_file(MANIFEST) else None
-    same = manifest is not None and manifest.recipe_hash == recipe_hash and manifest.stats.get("limit") == limit
+    same = (manifest is not None and manifest.recipe_hash == recipe_hash and manifest.stats.get("limit") == limit
+            and not restart)
     if kind == "dir" and set(store.names()) - {LOCK} and not same:
         if not overwrite:
             what = "another recipe (or --limit)" if manifest is not None else "files binsynth did not write"
@@ -313,8 +315,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
         except BinsynthError:
             raise
         except BrokenProcessPool:
-            raise WorkerError("a render worker process died (killed, or out of memory); the shards committed "
-                              "so far are kept: rerun the same command to resume") from None
+            raise WorkerError("a render worker process died or failed to start (killed, out of memory?); the "
+                              "shards committed so far are kept: rerun the same command to resume") from None
         except OSError as e:
             where = e.filename or store.display
             raise StorageError(f"{where}: {e.strerror or reason(e)} while rendering into {store.display}; no "
@@ -335,10 +337,13 @@ def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, wor
     skip = screen_corpora(corpora, on_bad_audio)
     without(corpora, skip, dict(recipe.dataset.splits))
     manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite)
-    if manifest.shards and manifest.stats.get("skipped_audio", {}) != skip:
-        raise ConfigError(f"--out {store.display}: the usable source files changed since this render began "
-                          f"({len(skip)} unusable now, {len(manifest.stats.get('skipped_audio', {}))} then), so its "
-                          "scenes would differ; render anew with --overwrite")
+    before = manifest.stats.get("skipped_audio") or {}
+    if manifest.shards and set(before) != set(skip):  # the clips scenes draw from differ: so would the scenes
+        if not overwrite:
+            raise ConfigError(f"--out {store.display}: the usable source files changed since its shards were "
+                              f"rendered ({len(skip)} unusable now, {len(before)} then), so new scenes would not "
+                              "match them; pass --overwrite to render the dataset anew")
+        manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite=True, restart=True)
     manifest.stats["skipped_audio"] = skip
     store.write_text("recipe.yaml", resolved_yaml(recipe))
     plans = plan_shards(recipe, limit)

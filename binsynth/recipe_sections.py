@@ -301,9 +301,14 @@ class SourcesSection(Section):
         problems = []
         if self.gain_db is not None and self.snr_db is not None:
             problems.append((("snr_db",), "give sources.gain_db or sources.snr_db, not both"))
-        names = [c.name for c in self.corpora if c.name is not None]
+        # an unnamed corpus is named after its type: clip ids ("name:clip") must say which corpus
+        names = [c.name or c.type for c in self.corpora]
         if len(set(names)) != len(names):
-            problems.append((("corpora",), f"corpus names repeat: {names}"))
+            problems.append((("corpora",), f"corpus names repeat: {names} (an unnamed corpus is named after "
+                                           "its type); give each corpus its own name"))
+        for k, name in enumerate(names):
+            if ":" in name:
+                problems.append((("corpora", k, "name"), f"{name!r}: a corpus name may not contain ':'"))
         if problems:
             raise problems_error(problems)
         return self

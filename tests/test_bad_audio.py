@@ -56,10 +56,34 @@ def recipe(corpus, tmp_path_factory) -> Path:
 
 
 def test_each_kind_of_bad_file_is_named(corpus, tmp_path):
-    found = {f"{p.parent.name}/{p.name}": screen_file(p) for p in sorted(corpus.rglob("*.*"))}
+    found = {f"{p.parent.name}/{p.name}": screen_file(p) for p in sorted(corpus.rglob("*.*"))
+             if p.suffix in (".wav", ".flac")}
     assert {k: v for k, v in found.items() if v} == BAD
     assert screen_file(tmp_path / "gone.wav") == "missing"
     assert screen_file(corpus / "hum/ok0.flac", max_clip_s=0.5) == "longer than 0.5 s"  # an optional cap
+    # a WAV written to a pipe carries a placeholder data size: not truncated
+    streamed = tmp_path / "streamed.wav"
+    sf.write(streamed, np.zeros(1000, np.float32), 16000, subtype="PCM_16")
+    data = bytearray(streamed.read_bytes())
+    at = data.index(b"data") + 4
+    data[at:at + 4] = (0x7FFFF000).to_bytes(4, "little")
+    streamed.write_bytes(bytes(data))
+    assert screen_file(streamed) is None
+
+
+def test_an_unreadable_file_is_an_error_not_bad_audio(corpus, monkeypatch):
+    """An I/O or permission error says nothing about the audio: it must not be skipped quietly."""
+    import errno
+
+    from binsynth.corpora import screen
+    from binsynth.errors import PathError
+
+    def refuse(path, mode="r", *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(screen, "open", refuse, raising=False)
+    with pytest.raises(PathError, match="ok0.flac: cannot read it"):
+        screen_file(corpus / "hum/ok0.flac")
 
 
 def test_skip_leaves_bad_files_out_and_counts_them(recipe, tmp_path):
@@ -77,6 +101,13 @@ def test_skip_leaves_bad_files_out_and_counts_them(recipe, tmp_path):
             for s in row["sources"]}
     assert used and not used & {f"folder:{k}" for k in BAD}
     assert run("verify", str(out)).returncode == 0
+    # preview shows the scene the dataset holds: it leaves the same files out
+    rows = {row["id"]: row for f in (out / "data").glob("train-*.parquet") for row in pq.read_table(f).to_pylist()}
+    for index in range(3):
+        res = run("preview", str(recipe), "--index", str(index), "--out", str(tmp_path / "preview"))
+        assert res.returncode == 0, res.stderr
+        scene = json.loads((tmp_path / "preview" / f"train-{index}.json").read_text())
+        assert scene == json.loads(rows[f"train-{index:08d}"]["scene"])
 
 
 def test_fail_stops_at_the_first_bad_file_before_writing(recipe, tmp_path):
@@ -97,7 +128,9 @@ def test_a_split_left_without_usable_clips_is_one_line(corpus, recipe, tmp_path)
     path = tmp_path / "r.yaml"
     path.write_text(yaml.safe_dump(data))
     res = run("render", str(path), "--out", str(tmp_path / "ds"))
-    assert res.returncode == 2 and "no usable source clip left (5 unusable file(s) left out)" in res.stderr, res.stderr
+    assert res.returncode == 2, res.stderr
+    assert "corpus 'folder': no usable source clip left for split" in res.stderr, res.stderr
+    assert "(5 unusable file(s) left out)" in res.stderr
     assert not (tmp_path / "ds").exists()
 
 
@@ -120,3 +153,42 @@ def test_a_missing_file_listed_in_a_manifest_is_skipped_or_fails(corpus, recipe,
     assert manifest["stats"]["skipped_audio"] == {"manifest:hum/gone.flac": "missing"}
     res = run("render", str(path), "--out", str(tmp_path / "ds2"), "--on-bad-audio", "fail")
     assert res.returncode == 2 and "hum/gone.flac: missing" in res.stderr, res.stderr
+
+
+def test_changed_source_files_refuse_a_resume_and_overwrite_starts_afresh(corpus, recipe, tmp_path):
+    import shutil
+
+    root = tmp_path / "corpus"
+    shutil.copytree(corpus, root, ignore=shutil.ignore_patterns("*.csv"))
+    data = yaml.safe_load(recipe.read_text())
+    data["sources"]["corpora"] = [{"type": "folder", "root": str(root)}]
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "ds"
+    assert run("render", str(path), "--out", str(out), "--workers", "1").returncode == 0
+    (root / "hum/junk.wav").write_text("junk")  # one more unusable file: the scenes would change
+    res = run("render", str(path), "--out", str(out), "--workers", "1")
+    assert res.returncode == 2 and "the usable source files changed since its shards were rendered" in res.stderr
+    assert "--overwrite" in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    res = run("render", str(path), "--out", str(out), "--workers", "1", "--overwrite")
+    assert res.returncode == 0, res.stderr
+    skipped = json.loads((out / "manifest.json").read_text())["stats"]["skipped_audio"]
+    assert skipped["folder:hum/junk.wav"] == "not audio" and len(skipped) == 6
+    assert run("verify", str(out)).returncode == 0
+
+
+def test_a_corpus_left_without_clips_for_a_split_is_one_line(corpus, recipe, tmp_path):
+    """Scenes pick a corpus first: one corpus without clips for a split is enough to fail."""
+    data = yaml.safe_load(recipe.read_text())
+    lonely = tmp_path / "lonely"
+    (lonely / "hum").mkdir(parents=True)
+    for k in range(3):
+        (lonely / "hum" / f"bad{k}.wav").write_text("not audio")
+    data["sources"]["corpora"] = [{"type": "folder", "root": str(corpus)},
+                                  {"type": "folder", "root": str(lonely), "name": "lonely"}]
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(data))
+    res = run("render", str(path), "--out", str(tmp_path / "ds"))
+    assert res.returncode == 2, res.stderr
+    assert "corpus 'lonely': no usable source clip left for split" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "ds").exists()

@@ -167,8 +167,9 @@ def test_a_second_render_into_a_busy_folder_is_refused_and_a_killed_holder_frees
 
 
 def test_two_renders_at_once(recipe, tmp_path):
-    """A real race: the second of two concurrent renders into one folder is refused."""
-    big = shrunk_demo_recipe(tmp_path, {"train": 40})
+    """A real race: the second of two concurrent renders into one folder is refused; once the
+    first is SIGKILLed the folder is free at once."""
+    big = shrunk_demo_recipe(tmp_path, {"train": 400})  # tens of seconds: still running when the second starts
     out = tmp_path / "ds"
     first = subprocess.Popen([BIN, "render", str(big), "--out", str(out), "--workers", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -180,8 +181,10 @@ def test_two_renders_at_once(recipe, tmp_path):
         assert first.poll() is None, "the first render ended before the second started"
         assert_one_line_error(second, "another binsynth render is writing here", f"pid {first.pid}")
     finally:
-        first.wait(timeout=600)
-    assert first.returncode == 0
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    third = run("render", str(big), "--out", str(out), "--workers", "1", "--limit", "2", "--overwrite")
+    assert third.returncode == 0, third.stderr
     assert run("verify", str(out)).returncode == 0
 
 

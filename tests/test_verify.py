@@ -142,4 +142,15 @@ def test_the_lock_refuses_a_second_holder_and_takes_over_a_stale_file(tmp_path):
         with pytest.raises(BlockingIOError):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.close(fd)
-        assert run("verify", str(tmp_path)).returncode == 2  # not a dataset, but the lock is no error
+
+
+def test_a_render_in_progress_and_an_unfinished_card_are_named(copy):
+    from binsynth.io.lock import folder_lock
+
+    (copy / "README.md").unlink()
+    (copy / ".manifest.json.x1.tmp.json").write_text("{")
+    with folder_lock(copy):
+        found = "\n".join(problems(copy))
+    assert "a render is writing into this folder now (pid" in found
+    assert "README.md: missing — the render did not finish" in found
+    assert ".manifest.json.x1.tmp.json: a temporary file left by a killed run" in found

@@ -33,6 +33,7 @@ def preview_command(
     from binsynth.plots_scene import plot_scene_top
     from binsynth.recipe import load_recipe
     from binsynth.replay import render_scene_row
+    from binsynth.corpora.screen import screen_corpora, without
     from binsynth.sampling import corpora_for, sample_scene
 
     spec = load_recipe(recipe)
@@ -44,7 +45,8 @@ def preview_command(
         raise ConfigError(f"--index {index}: out of range; split {split!r} has {splits[split]} scenes ({last})")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
-    corpora = corpora_for(spec)
+    # the scene the dataset renders: unusable source files are left out as `render` leaves them
+    corpora = without(corpora_for(spec), screen_corpora(corpora_for(spec)), dict(splits))
     scene = sample_scene(spec, split, index, corpora)
     row = render_scene_row(spec, scene, corpora=corpora, device=device)
     audio, fs = decode(row["audio"]["bytes"], f"{scene.id} audio")

@@ -23,10 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from binsynth.errors import AudioFileError, ConfigError
+from binsynth.errors import AudioFileError, ConfigError, PathError, reason
 
 POLICIES = ("skip", "fail")
 BLOCK_FRAMES = 1 << 16
+
+
+#: a ``data`` size at or above this is a placeholder written while streaming (0xFFFFFFFF,
+#: or arecord's 0x7FFFF000 on a pipe), not a promise of that many bytes
+STREAMING_SIZE = 0x7FFFF000
 
 
 def _riff_cut_short(path: Path) -> bool:
@@ -44,30 +49,38 @@ def _riff_cut_short(path: Path) -> bool:
             f.seek(pos)
             chunk, length = struct.unpack("<4sI", f.read(8))
             if chunk == b"data":
-                return length != 0xFFFFFFFF and length > size - pos - 8  # 0xFFFFFFFF: written while streaming
+                return length < STREAMING_SIZE and length > size - pos - 8
             pos += 8 + length + (length & 1)
     return False
 
 
 def screen_file(path: Path, max_clip_s: float | None = None) -> str | None:
-    """Why the audio file at ``path`` cannot be used, or None when it can."""
+    """Why the audio file at ``path`` cannot be used, or None when it can. A file that
+    cannot be *read* (permissions, an I/O error) is not bad audio: :class:`PathError`."""
     import soundfile as sf
 
     if not path.is_file():
         return "missing"
     try:
+        with open(path, "rb") as f:
+            f.read(1)  # an unreadable file is the folder's problem, not the audio's
         if _riff_cut_short(path):
             return "truncated"
-    except (OSError, ValueError):
-        return "not audio"
+    except OSError as e:
+        raise PathError(f"{path}: cannot read it ({reason(e)})") from None
+    sound_errors = (sf.LibsndfileError, RuntimeError, ValueError, TypeError)
     try:
-        with sf.SoundFile(str(path)) as f:
-            frames, fs = int(f.frames), int(f.samplerate)
-            if frames <= 0:
-                return "empty"
-            if max_clip_s is not None and frames / fs > max_clip_s:
-                return f"longer than {max_clip_s:g} s"
-            read = 0
+        f = sf.SoundFile(str(path))
+    except sound_errors:
+        return "not audio"
+    with f:
+        frames, fs = int(f.frames), int(f.samplerate)
+        if frames <= 0:
+            return "empty"
+        if max_clip_s is not None and frames / fs > max_clip_s:
+            return f"longer than {max_clip_s:g} s"
+        read = 0
+        try:
             while True:
                 block = f.read(BLOCK_FRAMES, dtype="float32", always_2d=True)
                 if not len(block):
@@ -75,58 +88,67 @@ def screen_file(path: Path, max_clip_s: float | None = None) -> str | None:
                 if not np.isfinite(block).all():
                     return "NaN or infinite samples"
                 read += len(block)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError) as e:
-        text = str(e).lower()
-        return "truncated or corrupt" if "read" in text or "decod" in text or "frames" in text else "not audio"
+        except sound_errors:
+            return "truncated or corrupt"
     return None if read >= frames else "truncated"
 
 
 def screen_corpora(corpora: list, policy: str = "skip", max_clip_s: float | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict[str, str]:
+                   progress: Callable[[int], None] | None = None, threads: int | None = None) -> dict[str, str]:
     """Screen the files of ``corpora``: ``{"corpus:clip_id": reason}`` of the bad ones
-    (policy ``skip``), or :class:`AudioFileError` at the first bad one (policy ``fail``)."""
+    (policy ``skip``), or :class:`AudioFileError` at the first bad one in corpus order
+    (policy ``fail``). Files are decoded on ``threads`` threads (default: one per CPU, at
+    most 8; libsndfile runs without the GIL); the result does not depend on their number."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     from binsynth.corpora.base import FileCorpus
 
     if policy not in POLICIES:
         raise ConfigError(f"--on-bad-audio {policy!r}: expected skip or fail")
+    jobs = [(corpus, clip, corpus.resolve(clip)) for corpus in corpora if isinstance(corpus, FileCorpus)
+            for split in corpus.splits() for clip in corpus.clips(split)]
+    if not jobs:
+        return {}
+
+    def one(job) -> str | None:
+        why = screen_file(job[2], max_clip_s)
+        if progress is not None:
+            progress(1)
+        return why
+
     bad: dict[str, str] = {}
-    for corpus in corpora:
-        if not isinstance(corpus, FileCorpus):
-            continue
-        for split in corpus.splits():
-            for clip in corpus.clips(split):
-                path = corpus.resolve(clip)
-                why = screen_file(path, max_clip_s)
-                if why is not None:
-                    if policy == "fail":
-                        raise AudioFileError(f"{path}: {why} (corpus {corpus.name!r}, clip {clip.clip_id!r}); "
-                                             "fix or remove it, or render with --on-bad-audio skip")
-                    bad[f"{corpus.name}:{clip.clip_id}"] = why
-                if progress is not None:
-                    progress(1)
+    with ThreadPoolExecutor(threads or min(8, os.cpu_count() or 1)) as pool:
+        for (corpus, clip, path), why in zip(jobs, pool.map(one, jobs)):
+            if why is None:
+                continue
+            if policy == "fail":
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise AudioFileError(f"{path}: {why} (corpus {corpus.name!r}, clip {clip.clip_id!r}); "
+                                     "fix or remove it, or render with --on-bad-audio skip")
+            bad[f"{corpus.name}:{clip.clip_id}"] = why
     return dict(sorted(bad.items()))
 
 
-def n_files(corpora: list) -> int:
-    """How many files :func:`screen_corpora` opens."""
-    from binsynth.corpora.base import FileCorpus
-
-    return sum(len(c.clips(s)) for c in corpora if isinstance(c, FileCorpus) for s in c.splits())
-
-
 def without(corpora: list, bad: dict[str, str], needed: dict[str, int]) -> list:
-    """``corpora`` with the ``bad`` clips left out; a one-line error when a split the
-    dataset needs (``needed``: split -> scenes) is left with no clip in any corpus."""
+    """``corpora`` with the ``bad`` clips left out; a one-line error when a corpus is left
+    with no clip for a split the dataset needs (``needed``: split -> scenes): scenes draw
+    their corpus first, by weight, and then a clip of it."""
     from binsynth.corpora.base import FileCorpus
 
     for corpus in corpora:
         if isinstance(corpus, FileCorpus):
             corpus.exclude({key.split(":", 1)[1] for key in bad if key.split(":", 1)[0] == corpus.name})
     for split, n in sorted(needed.items()):
-        if n > 0 and not any(split in c.splits() and c.clips(split) for c in corpora):
-            if not bad:
-                raise ConfigError(f"split {split!r}: the corpora hold no source clip for it (too few files for "
-                                  "the splits?)")
-            raise ConfigError(f"split {split!r}: no usable source clip left ({len(bad)} unusable file(s) left "
-                              "out); fix the corpus files, or render with --on-bad-audio fail to see the first")
+        for corpus in corpora if n > 0 else ():
+            if split in corpus.splits() and not corpus.clips(split):
+                lost = sum(key.split(":", 1)[0] == corpus.name for key in bad)
+                if not lost:
+                    raise ConfigError(f"corpus {corpus.name!r}: no source clip for split {split!r} (too few files "
+                                      "for the splits?)")
+                raise ConfigError(f"corpus {corpus.name!r}: no usable source clip left for split {split!r} ({lost} "
+                                  "unusable file(s) left out); fix the files, or render with --on-bad-audio fail "
+                                  "to see the first")
+        if n > 0 and not any(split in c.splits() for c in corpora):
+            raise ConfigError(f"split {split!r}: no corpus has source clips for it")
     return corpora

@@ -19,6 +19,7 @@ task whose worker died more than ``MAX_RETRIES`` times gives a :class:`WorkerErr
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable, Iterable
@@ -91,10 +92,15 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
     try:
         task = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=MAX_RETRIES)(render_shard)
         pending = {task.remote(recipe_text, base_dir, plan, out, device, skip): plan for plan in plans}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            plan = pending.pop(done[0])
-            on_done(plan, _result(ray, done[0], plan))
+        try:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1)
+                plan = pending.pop(done[0])
+                on_done(plan, _result(ray, done[0], plan))
+        finally:  # after an error: stop the other tasks (on a cluster they would outlive this run)
+            for ref in pending:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
     finally:
         if started_here:
             ray.shutdown()

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from binsynth.errors import BusyError, PathError, reason
+from binsynth.errors import BusyError, PathError, StorageError, reason
 
 LOCK = ".binsynth.lock"
 
@@ -60,16 +60,23 @@ def folder_lock(folder: Path) -> Iterator[None]:
     folder = Path(folder)
     path = folder / LOCK
     created = not folder.exists()
+    busy = 0
     while True:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the last holder removed the folder between our mkdir and open
+            continue
         except OSError as e:
             raise PathError(f"--out {folder}: cannot create the folder's lock file ({reason(e)})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            busy += 1
+            if busy < 10:  # `verify` peeks with a shared lock for an instant: not a render
+                time.sleep(0.02)
+                continue
             raise BusyError(f"--out {folder}: another binsynth render is writing here ({holder(folder)}); "
                             "wait for it to finish, or use another folder") from None
         try:  # the holder before us may have removed the file between our open and our lock
@@ -79,8 +86,11 @@ def folder_lock(folder: Path) -> Iterator[None]:
             pass
         os.close(fd)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}).encode(), 0)
+        except OSError as e:
+            raise StorageError(f"--out {folder}: cannot write the folder's lock file ({reason(e)})") from None
         yield
     finally:
         with contextlib.suppress(OSError):

@@ -50,6 +50,9 @@ def _check_shard(ds: Dataset, record, expected_schema) -> tuple[int, list[str]]:
     if expected_schema is not None and not table.schema.equals(expected_schema, check_metadata=False):
         problems.append(f"{file}: columns differ from the binsynth shard schema")
         return table.num_rows, problems
+    missing = [c for c in ("id", "split", "audio", "sample_rate", "duration") if c not in table.column_names]
+    if missing:  # without recipe.yaml there is no schema to compare with
+        return table.num_rows, [f"{file}: no column {missing[0]!r}: not a binsynth shard"]
     if table.num_rows != record.rows:
         problems.append(f"{file}: {table.num_rows} rows, manifest.json records {record.rows}")
     ids = table.column("id").to_pylist()
@@ -69,6 +72,9 @@ def _check_shard(ds: Dataset, record, expected_schema) -> tuple[int, list[str]]:
         except AudioFileError as e:
             problems.append(str(e))
             continue
+        if not isinstance(rate, int) or not isinstance(duration, float) or rate <= 0 or not duration > 0:
+            problems.append(f"{file} row {row_id}: sample_rate {rate!r} / duration {duration!r} are not a rate and a length")
+            continue
         frames = round(duration * rate)
         if fs != rate or x.shape[0] != 2 or abs(x.shape[1] - frames) > 1 or not np.isfinite(x).all():
             problems.append(f"{file} row {row_id}: audio is {x.shape[0]} channels x {x.shape[1]} frames at {fs} Hz, "
@@ -87,7 +93,11 @@ def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -
         report.problems.append(f"a render is writing into this folder now ({holder(ds.root)}); verify when it has finished")
     if ds.recipe_problem is not None:
         report.problems.append(f"recipe.yaml: {ds.recipe_problem}")
-    hashes = verify_shards(ds)
+    try:
+        hashes = verify_shards(ds)
+    except OSError as e:  # an unreadable shard (I/O error, permissions): bit rot is what verify is for
+        report.problems.append(f"{e.filename or ds.root}: cannot be read ({e.strerror or e})")
+        return report
     report.problems += hashes.problems()
     schema = row_schema(ds.recipe.audio.sample_rate_hz) if ds.recipe is not None else None
     for file, record in sorted(ds.manifest.shards.items()):
@@ -97,14 +107,23 @@ def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -
             report.problems += problems
         if progress is not None:
             progress(1)
-    data = ds.root / "data"
-    if data.is_dir():
-        report.problems += [f"data/{p.name}: a temporary file left by a killed run (a rerun removes it)"
-                            for p in sorted(data.iterdir()) if is_temporary(p.name)]
-    if ds.recipe is not None:
+    for folder in ("", "data"):
+        where = ds.root / folder
+        for p in sorted(where.iterdir()) if where.is_dir() else []:
+            rel = f"{folder}/{p.name}" if folder else p.name
+            if is_temporary(p.name):
+                report.problems.append(f"{rel}: a temporary file left by a killed run (a rerun removes it)")
+            elif folder == "data" and not p.name.endswith(".parquet"):
+                report.problems.append(f"{rel}: not a shard (only Parquet shards belong in data/)")
+    if not (ds.root / "README.md").is_file():
+        report.problems.append("README.md: missing — the render did not finish (it writes the card last)")
+    limit = ds.manifest.stats.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        report.problems.append(f"manifest.json: stats.limit {limit!r} is not a scene count")
+    elif ds.recipe is not None:
         from binsynth.pipeline import plan_shards
 
-        planned = {p.file for p in plan_shards(ds.recipe, ds.manifest.stats.get("limit"))}
+        planned = {p.file for p in plan_shards(ds.recipe, limit)}
         unplanned = sorted(set(ds.manifest.shards) - planned)
         unfinished = sorted(planned - set(ds.manifest.shards))
         report.problems += [f"{f}: recorded in manifest.json but not a shard of recipe.yaml" for f in unplanned]
@@ -112,7 +131,9 @@ def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -
             report.problems.append(f"{len(unfinished)} of {len(planned)} shards not rendered yet (first: "
                                    f"{unfinished[0]}); rerun `binsynth render` to finish")
     counted = ds.manifest.stats.get("scenes")
-    if isinstance(counted, dict):
+    if counted is not None and not (isinstance(counted, dict) and all(isinstance(n, int) for n in counted.values())):
+        report.problems.append("manifest.json: stats.scenes is not a count per split")
+    elif counted is not None:
         for split, n in sorted(counted.items()):
             have = sum(r.rows for r in ds.manifest.shards.values() if r.split == split)
             if n != have:
