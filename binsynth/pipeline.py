@@ -271,7 +271,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
                    workers: int = 1, device: str = "cpu", overwrite: bool = False, progress=None,
                    executor: str = "local", ray_address: str | None = None,
                    ray_cpus_per_task: float = 1.0, ray_gpus_per_task: float | None = None,
-                   profile: str | Path | None = None, on_bad_audio: str = "skip") -> Manifest:
+                   profile: str | Path | None = None, on_bad_audio: str = "skip",
+                   screened: dict | None = None) -> Manifest:
     """Render (or finish) a dataset into ``out`` (a folder, or a pyarrow filesystem URI such
     as ``s3://bucket/ds`` or ``file:///abs/ds``); returns its manifest.
 
@@ -285,7 +286,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
     (:func:`write_profile`).
     on_bad_audio: "skip" (leave unusable source files out, recorded in the manifest and the
     card) or "fail" (stop at the first, before anything is written); see
-    :mod:`binsynth.corpora.screen`.
+    :mod:`binsynth.corpora.screen`. ``screened``: that screening's result when the caller
+    already ran it (the CLI does, with its own progress bar).
     """
     t_run = time.perf_counter()
     if executor not in ("local", "ray"):
@@ -311,7 +313,7 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
             return _render(recipe, recipe_text, base_dir, store, limit=limit, workers=workers, device=device,
                            overwrite=overwrite, progress=progress, executor=executor, ray_address=ray_address,
                            ray_cpus_per_task=ray_cpus_per_task, ray_gpus_per_task=ray_gpus_per_task,
-                           profile=profile, t_run=t_run, on_bad_audio=on_bad_audio)
+                           profile=profile, t_run=t_run, on_bad_audio=on_bad_audio, screened=screened)
         except BinsynthError:
             raise
         except BrokenProcessPool:
@@ -324,7 +326,8 @@ def render_dataset(recipe, recipe_text: str, base_dir: str, out: str | Path, *, 
 
 
 def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, workers, device, overwrite, progress,
-            executor, ray_address, ray_cpus_per_task, ray_gpus_per_task, profile, t_run, on_bad_audio) -> Manifest:
+            executor, ray_address, ray_cpus_per_task, ray_gpus_per_task, profile, t_run, on_bad_audio,
+            screened) -> Manifest:
     """:func:`render_dataset` inside the folder's lock."""
     from binsynth.corpora.screen import screen_corpora, without
     from binsynth.io.card import dataset_card
@@ -334,7 +337,7 @@ def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, wor
     # source files are screened before anything is written: a bad one under "fail", or a
     # split left without clips, stops here with the folder untouched
     corpora = corpora_for(recipe)
-    skip = screen_corpora(corpora, on_bad_audio)
+    skip = screened if screened is not None else screen_corpora(corpora, on_bad_audio)
     without(corpora, skip, dict(recipe.dataset.splits))
     manifest = prepare_out(store, recipe_hash(recipe), limit, overwrite)
     before = manifest.stats.get("skipped_audio") or {}

@@ -23,10 +23,12 @@ def render_command(
     on_bad_audio: Annotated[str, typer.Option("--on-bad-audio", help="skip: leave unusable source files out (listed in the manifest and card); fail: stop at the first.")] = "skip",
 ) -> None:
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
+    from binsynth.corpora.screen import file_clips, screen_corpora
     from binsynth.errors import ConfigError
     from binsynth.pipeline import plan_shards, render_dataset
     from binsynth.progress import rate_bar
     from binsynth.recipe import load_recipe
+    from binsynth.sampling import corpora_for
 
     import os
 
@@ -36,12 +38,19 @@ def render_command(
     spec = load_recipe(recipe)
     text = recipe.read_text(encoding="utf-8")
     total = sum(p.n_scenes for p in plan_shards(spec, limit))
+    # source files are screened first, with their own bar (a large corpus takes a while)
+    corpora = corpora_for(spec)
+    n_files = len(file_clips(corpora))
+    screened: dict = {}
+    if n_files:
+        with rate_bar("screening source files", n_files, "files") as advance:
+            screened = screen_corpora(corpora, on_bad_audio, progress=advance)
     with rate_bar(spec.dataset.name, total, "scenes") as advance:
         manifest = render_dataset(spec, text, str(recipe.resolve().parent), out, limit=limit, workers=workers,
                                   device=device, overwrite=overwrite, progress=advance,
                                   executor=executor, ray_address=ray_address,
                                   ray_cpus_per_task=ray_cpus, ray_gpus_per_task=ray_gpus, profile=profile,
-                                  on_bad_audio=on_bad_audio)
+                                  on_bad_audio=on_bad_audio, screened=screened)
     rows = sum(r.rows for r in manifest.shards.values())
     skipped = manifest.stats.get("skipped_audio") or {}
     note = f"; {len(skipped)} unusable source file(s) left out (see manifest.json)" if skipped else ""

@@ -93,6 +93,14 @@ def screen_file(path: Path, max_clip_s: float | None = None) -> str | None:
     return None if read >= frames else "truncated"
 
 
+def file_clips(corpora: list) -> list[tuple]:
+    """(corpus, clip, path) of every clip that is a file (what :func:`screen_corpora` opens)."""
+    from binsynth.corpora.base import FileCorpus
+
+    return [(corpus, clip, corpus.resolve(clip)) for corpus in corpora if isinstance(corpus, FileCorpus)
+            for split in corpus.splits() for clip in corpus.clips(split)]
+
+
 def screen_corpora(corpora: list, policy: str = "skip", max_clip_s: float | None = None,
                    progress: Callable[[int], None] | None = None, threads: int | None = None) -> dict[str, str]:
     """Screen the files of ``corpora``: ``{"corpus:clip_id": reason}`` of the bad ones
@@ -102,12 +110,9 @@ def screen_corpora(corpora: list, policy: str = "skip", max_clip_s: float | None
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    from binsynth.corpora.base import FileCorpus
-
     if policy not in POLICIES:
         raise ConfigError(f"--on-bad-audio {policy!r}: expected skip or fail")
-    jobs = [(corpus, clip, corpus.resolve(clip)) for corpus in corpora if isinstance(corpus, FileCorpus)
-            for split in corpus.splits() for clip in corpus.clips(split)]
+    jobs = file_clips(corpora)
     if not jobs:
         return {}
 
