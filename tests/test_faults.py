@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import BIN, rendered, shrunk_demo_recipe
+from conftest import BIN, descendants, rendered, shrunk_demo_recipe
 from conftest import run_cli as run
 
 WRAPPER = str(Path(__file__).with_name("faults_wrapper.py"))
@@ -188,19 +188,6 @@ def test_two_renders_at_once(recipe, tmp_path):
     assert run("verify", str(out)).returncode == 0
 
 
-def _descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            continue
-        out += [int(k) for k in kids]
-        todo += [int(k) for k in kids]
-    return out
-
-
 def test_a_killed_pool_worker_is_one_line_and_a_rerun_completes(tmp_path):
     recipe = shrunk_demo_recipe(tmp_path, {"train": 60})
     out = tmp_path / "ds"
@@ -210,8 +197,8 @@ def test_a_killed_pool_worker_is_one_line_and_a_rerun_completes(tmp_path):
     while time.monotonic() < deadline and not list(out.glob("data/*.parquet")):
         time.sleep(0.05)
     # the fork server is the driver's child; the workers are its children
-    servers = [k for k in _descendants(proc.pid) if _descendants(k)]
-    kids = _descendants(servers[0]) if servers else []
+    servers = [k for k in descendants(proc.pid) if descendants(k)]
+    kids = sorted(descendants(servers[0])) if servers else []
     assert kids, servers
     os.kill(kids[0], signal.SIGKILL)
     err = proc.communicate(timeout=600)[1]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from binsynth.io.codecs import decode
-from conftest import BIN, rendered, shard_bytes, shrunk_demo_recipe
+from conftest import BIN, descendants, rendered, shard_bytes, shrunk_demo_recipe
 from conftest import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,26 +139,6 @@ def test_ray_executor_from_the_command_line(small_recipe, reference, tmp_path):
     assert res.returncode == 2 and "--executor 'spark'" in res.stderr
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every live descendant of ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    out, todo = set(), [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.add(c)
-            todo.append(c)
-    return out
-
-
 def _alive(pid: int) -> bool:
     from binsynth.processes import process_stamp
 
@@ -174,7 +154,7 @@ def test_a_sigkilled_driver_takes_its_workers_along(tmp_path):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(out.glob("data/*.parquet")):  # workers are rendering
         time.sleep(0.1)
-    kids = _descendants(proc.pid)
+    kids = descendants(proc.pid)
     assert len(kids) >= 3, kids  # the fork server and two workers
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -27,13 +27,13 @@ def preview_command(
     scene with its questions and answers."""
     import json
 
+    from binsynth.corpora.screen import screen_corpora, without
     from binsynth.errors import ConfigError
     from binsynth.io.atomic import atomic_path, write_text_atomic
     from binsynth.io.codecs import decode, encode
     from binsynth.plots_scene import plot_scene_top
     from binsynth.recipe import load_recipe
     from binsynth.replay import render_scene_row
-    from binsynth.corpora.screen import screen_corpora, without
     from binsynth.sampling import corpora_for, sample_scene
 
     spec = load_recipe(recipe)
@@ -46,7 +46,8 @@ def preview_command(
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
     # the scene the dataset renders: unusable source files are left out as `render` leaves them
-    corpora = without(corpora_for(spec), screen_corpora(corpora_for(spec)), dict(splits))
+    corpora = corpora_for(spec)
+    corpora = without(corpora, screen_corpora(corpora), dict(splits))
     scene = sample_scene(spec, split, index, corpora)
     row = render_scene_row(spec, scene, corpora=corpora, device=device)
     audio, fs = decode(row["audio"]["bytes"], f"{scene.id} audio")

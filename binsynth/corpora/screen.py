@@ -141,13 +141,17 @@ def without(corpora: list, bad: dict[str, str], needed: dict[str, int]) -> list:
     their corpus first, by weight, and then a clip of it."""
     from binsynth.corpora.base import FileCorpus
 
+    by_corpus: dict[str, set[str]] = {}
+    for key in bad:  # "corpus:clip_id" (corpus names hold no ':')
+        name, clip_id = key.split(":", 1)
+        by_corpus.setdefault(name, set()).add(clip_id)
     for corpus in corpora:
         if isinstance(corpus, FileCorpus):
-            corpus.exclude({key.split(":", 1)[1] for key in bad if key.split(":", 1)[0] == corpus.name})
+            corpus.exclude(by_corpus.get(corpus.name, set()))
     for split, n in sorted(needed.items()):
         for corpus in corpora if n > 0 else ():
             if split in corpus.splits() and not corpus.clips(split):
-                lost = sum(key.split(":", 1)[0] == corpus.name for key in bad)
+                lost = len(by_corpus.get(corpus.name, ()))
                 if not lost:
                     raise ConfigError(f"corpus {corpus.name!r}: no source clip for split {split!r} (too few files "
                                       "for the splits?)")

@@ -5,10 +5,11 @@ it is a readable Parquet file with the shard schema, its row count is the record
 its ids are the scene range the manifest gives it (``{split}-{index:08d}``, in order),
 and every audio cell decodes to finite 2-channel audio at the row's sample rate and
 duration. Per folder: ``recipe.yaml`` matches the manifest's recipe hash, every shard the
-recipe plans is recorded (else the render is unfinished), nothing unrecorded or temporary
-sits in ``data/``, the manifest's scene counts add up, and no render is writing there now. A SHA-256 match alone proves the
-bytes are the renderer's only if the manifest is trusted; the content checks catch a shard
-and manifest rewritten together into something that is not a dataset.
+recipe plans is recorded and the card was written (else the render is unfinished), nothing
+unrecorded, temporary or other than a shard sits in ``data/``, the manifest's counts add
+up, and no render is writing there now. A SHA-256 match alone proves the bytes are the
+renderer's only if the manifest is trusted; the content checks catch a shard and manifest
+rewritten together into something that is not a dataset.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def _check_shard(ds: Dataset, record, expected_schema) -> tuple[int, list[str]]:
         problems.append(f"{file}: {table.num_rows} rows, manifest.json records {record.rows}")
     ids = table.column("id").to_pylist()
     want = [f"{record.split}-{i:08d}" for i in range(record.first_scene, record.first_scene + record.n_scenes)]
-    # a shard holds its scene range in order (fewer rows only where scenes were skipped)
+    # a shard holds exactly its scene range, in order; a short shard whose ids are in that
+    # range is already reported by its row count, once
     if ids != sorted(set(ids)) or not set(ids) <= set(want) or (len(ids) == len(want) and ids != want):
         problems.append(f"{file}: scene ids are not {want[0]}..{want[-1]} in order")
     splits = set(table.column("split").to_pylist())
