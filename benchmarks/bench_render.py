@@ -299,7 +299,7 @@ def make_dry_bank(fs_hz: int, duration_s: float, seed: int) -> list[np.ndarray]:
 
 def build_scenes(geoms: list[Geometry], bank: list[np.ndarray], duration_s: float, air_absorption: bool):
     from binsynth.acoustics.room import ShoeboxRoom
-    from binsynth.render import Scene, Source
+    from binsynth.render.renderer import Scene, Source
 
     scenes = []
     for i, g in enumerate(geoms):
@@ -495,7 +495,7 @@ class RateSetup:
 def setup_rate(args, fs_hz: int, n_scenes: int, device, chunk: int) -> RateSetup:
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.render import Renderer
+    from binsynth.render.renderer import Renderer
 
     bank = make_dry_bank(fs_hz, args.duration, args.seed)
     hrtf = load_hrtf(args.hrtf, fs_hz)
@@ -699,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import binsynth
-    from binsynth.device import resolve_device
+    from binsynth.dsp.device import resolve_device
 
     if args.threads:
         torch.set_num_threads(args.threads)

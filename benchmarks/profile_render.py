@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     import bench_render as b
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.render import Renderer
+    from binsynth.render.renderer import Renderer
 
     cuda = args.device.startswith("cuda")
     renderer = Renderer(BRIRSynthesizer(load_hrtf("axd-example", args.fs), args.fs, args.device),

@@ -146,7 +146,7 @@ for mod in ("numpy", "scipy", "torch", "sofar", "netCDF4", "cftime", "soundfile"
 import binsynth
 import binsynth.acoustics.hrtf
 import binsynth.acoustics.registry as registry
-import binsynth.render
+import binsynth.render.renderer
 print(f"  binsynth {binsynth.__version__}  {binsynth.__file__}")
 print(f"  HRTF cache {registry.cache_dir()}")
 print(f"  axd-example verified: {registry.pull('axd-example')}")
@@ -185,7 +185,7 @@ sys.path.insert(0, "benchmarks")
 import bench_render as b  # noqa: E402
 from binsynth.acoustics.brir import BRIRSynthesizer  # noqa: E402
 from binsynth.acoustics.sets import load_hrtf  # noqa: E402
-from binsynth.render import Renderer  # noqa: E402
+from binsynth.render.renderer import Renderer  # noqa: E402
 
 N, DUR, TOL_REL = 4, 3.0, 1e-3
 worst = 0.0

@@ -10,7 +10,7 @@ from binsynth.acoustics.brir import BRIRRequest, BRIRSynthesizer
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.acoustics.spherical import woodworth_itd_s
 from binsynth.constants import SPEED_OF_SOUND_M_S as C
-from binsynth.dsp import onset_samples, t30_s
+from binsynth.dsp.measures import onset_samples, t30_s
 from binsynth.geometry import head_to_room
 
 

@@ -271,11 +271,11 @@ def test_make_corpus_takes_the_recipe_spelling(table):
 def test_a_recipe_with_a_parquet_corpus_renders_scenes(tmp_path):
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.dataset_rows import render_rows
-    from binsynth.device import resolve_device
-    from binsynth.recipe import load_recipe, recipe_hash
-    from binsynth.render import Renderer
-    from binsynth.sampling import corpora_for, sample_scene
+    from binsynth.dataset.rows import render_rows
+    from binsynth.dsp.device import resolve_device
+    from binsynth.recipe.model import load_recipe, recipe_hash
+    from binsynth.render.renderer import Renderer
+    from binsynth.scene.sampling import corpora_for, sample_scene
 
     rows = hf_rows()
     rows = {"sound": rows["audio"], "category": rows["label"]}

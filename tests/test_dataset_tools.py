@@ -64,10 +64,10 @@ def test_preview_writes_wav_png_json_equal_to_the_dataset_path(recipe, dataset, 
 
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.dataset_rows import render_rows
-    from binsynth.recipe import load_recipe, recipe_hash
-    from binsynth.render import Renderer
-    from binsynth.sampling import corpora_for, sample_scene
+    from binsynth.dataset.rows import render_rows
+    from binsynth.recipe.model import load_recipe, recipe_hash
+    from binsynth.render.renderer import Renderer
+    from binsynth.scene.sampling import corpora_for, sample_scene
 
     train = [r for r in rows_of(dataset) if r["split"] == "train"]
     # a scene with a multiple-choice question, so the printout shows lettered choices
@@ -113,8 +113,8 @@ def test_preview_bad_inputs(recipe, tmp_path):
 
 
 def test_scene_figure_of_a_free_field_scene(dataset, tmp_path):
-    from binsynth.plots_scene import plot_scene_top
-    from binsynth.scene import SceneSpec
+    from binsynth.plots.scene import plot_scene_top
+    from binsynth.scene.record import SceneSpec
 
     scene = SceneSpec.from_json(rows_of(dataset)[0]["scene"])
     scene.room.anechoic = True
@@ -189,7 +189,7 @@ def test_stats_default_folder_and_bad_input(dataset, tmp_path):
 def test_stats_reads_no_audio(dataset, monkeypatch):
     import pyarrow.parquet as pq
 
-    from binsynth.io.dataset import label_values, metadata, open_dataset
+    from binsynth.dataset.reader import label_values, metadata, open_dataset
 
     seen = []
     real = pq.read_table
@@ -204,7 +204,7 @@ def test_stats_reads_no_audio(dataset, monkeypatch):
 
 
 def test_replay_matches_the_stored_audio(dataset, tmp_path):
-    from binsynth.replay import replay_row
+    from binsynth.dataset.replay import replay_row
 
     rows = rows_of(dataset)
     for row in (rows[0], rows[-1]):
@@ -231,7 +231,7 @@ def test_replay_refuses_another_recipe(dataset, tmp_path):
 def test_replay_refuses_another_hrtf_file(dataset, tmp_path):
     from binsynth.errors import ChecksumError
     from binsynth.io.shards import read_shard, write_shard
-    from binsynth.replay import replay
+    from binsynth.dataset.replay import replay
 
     ds = copy_of(dataset, tmp_path)
     shard = ds / "data" / "test-00000-of-00001.parquet"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from binsynth.distributions import (
+from binsynth.recipe.distributions import (
     Choice,
     Const,
     IntChoice,

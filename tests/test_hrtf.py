@@ -10,7 +10,7 @@ import pytest
 from binsynth.acoustics.hrtf import direction_weights, load_sofa
 from binsynth.acoustics.spherical import SphericalHead, ear_delay_s, woodworth_itd_s
 from binsynth.constants import HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
-from binsynth.dsp import onset_samples
+from binsynth.dsp.measures import onset_samples
 from binsynth.errors import HRTFError, PathError
 
 

@@ -113,8 +113,8 @@ def test_bad_recipe_is_one_line_per_problem(tmp_path):
 def test_ray_executor_gives_the_local_bytes(small_recipe, reference, tmp_path):
     import ray
 
-    from binsynth.pipeline import render_dataset
-    from binsynth.recipe import load_recipe
+    from binsynth.dataset.pipeline import render_dataset
+    from binsynth.recipe.model import load_recipe
 
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=128 * 2**20, log_to_driver=False)
     try:
@@ -140,7 +140,7 @@ def test_ray_executor_from_the_command_line(small_recipe, reference, tmp_path):
 
 
 def _alive(pid: int) -> bool:
-    from binsynth.processes import process_stamp
+    from binsynth.io.processes import process_stamp
 
     return process_stamp(pid) is not None
 

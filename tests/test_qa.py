@@ -19,7 +19,7 @@ from binsynth.errors import BinsynthError, ConfigError
 from binsynth.io.schema import QA_TYPE
 from binsynth.qa import TASKS, answer_matches, describe_tasks, format_mc, generate_items, generate_qa, normalize_answer
 from binsynth.qa.templates import TEMPLATES
-from binsynth.scene import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
+from binsynth.scene.record import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
 
 LABELS = ["dog", "siren", "speech", "piano", "door_knock", "bird", "engine"]
 SECTORS = ["front", "front-left", "left", "back-left", "back", "back-right", "right", "front-right"]

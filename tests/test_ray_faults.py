@@ -141,8 +141,8 @@ def read_manifest(out: Path) -> dict | None:
 def assert_complete(out: Path, reference: Path) -> dict:
     """Every shard once, in the folder and in the manifest, and every file of the folder
     with the reference's bytes (no lock file, temporary or stray left)."""
-    from binsynth.pipeline import plan_shards
-    from binsynth.recipe import load_recipe
+    from binsynth.dataset.pipeline import plan_shards
+    from binsynth.recipe.model import load_recipe
 
     expected = sorted(Path(p.file).name for p in plan_shards(load_recipe(out / "recipe.yaml")))
     assert sorted(p.name for p in (out / "data").iterdir()) == expected  # no temporaries, no strays
@@ -166,8 +166,8 @@ def recipe(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def reference(recipe, tmp_path_factory) -> Path:
     """An uninterrupted local run, one worker."""
-    from binsynth.pipeline import render_dataset
-    from binsynth.recipe import load_recipe
+    from binsynth.dataset.pipeline import render_dataset
+    from binsynth.recipe.model import load_recipe
 
     out = tmp_path_factory.mktemp("ref") / "ds"
     render_dataset(load_recipe(recipe), recipe.read_text(), str(recipe.parent), out, workers=1)
@@ -183,9 +183,9 @@ def no_ray_address(monkeypatch):
 def test_worker_sigkilled_mid_shard_is_retried(recipe, reference, tmp_path, no_ray_address):
     import ray
 
-    from binsynth.executors.ray_executor import MAX_RETRIES
-    from binsynth.pipeline import render_dataset
-    from binsynth.recipe import load_recipe
+    from binsynth.dataset.ray_executor import MAX_RETRIES
+    from binsynth.dataset.pipeline import render_dataset
+    from binsynth.recipe.model import load_recipe
 
     assert MAX_RETRIES >= 1
     out = tmp_path / "ray"
@@ -224,8 +224,8 @@ def test_worker_sigkilled_mid_shard_is_retried(recipe, reference, tmp_path, no_r
 
 
 def test_driver_sigkilled_then_rerun_resumes(recipe, reference, tmp_path, no_ray_address):
-    from binsynth.pipeline import plan_shards
-    from binsynth.recipe import load_recipe
+    from binsynth.dataset.pipeline import plan_shards
+    from binsynth.recipe.model import load_recipe
 
     out = tmp_path / "cli"
     cmd = [BIN, "render", str(recipe), "--out", str(out), "--executor", "ray"]
@@ -318,9 +318,9 @@ def test_the_private_instance_serves_no_dashboard_and_no_client(recipe, tmp_path
     authentication (on by default in Ray 2.60)."""
     import ray
 
-    from binsynth.executors.ray_executor import run_shards
-    from binsynth.pipeline import plan_shards
-    from binsynth.recipe import load_recipe
+    from binsynth.dataset.pipeline import plan_shards, render_shard
+    from binsynth.dataset.ray_executor import run_shards
+    from binsynth.recipe.model import load_recipe
 
     seen: dict = {}
 
@@ -330,7 +330,7 @@ def test_the_private_instance_serves_no_dashboard_and_no_client(recipe, tmp_path
     (tmp_path / "ds" / "data").mkdir(parents=True)
     if ray.is_initialized():
         ray.shutdown()
-    run_shards(plan_shards(load_recipe(recipe))[:1], recipe.read_text(), str(recipe.parent), str(tmp_path / "ds"),
+    run_shards(render_shard, plan_shards(load_recipe(recipe))[:1], recipe.read_text(), str(recipe.parent), str(tmp_path / "ds"),
                "cpu", local_tasks=1, on_done=on_done)
     assert seen["sockets"], "no listening socket found: the check saw nothing"
     assert [s for s in seen["sockets"] if s[1] in (8265, 10001)] == []

@@ -25,7 +25,7 @@ from binsynth.corpora.synthetic import CLASS_NAMES
 from binsynth.errors import BinsynthError, ConfigError, RecipeError
 from binsynth.qa import FORMS as QA_FORMS
 from binsynth.qa import TASKS as QA_TASKS
-from binsynth.recipe import (
+from binsynth.recipe.model import (
     Recipe,
     load_recipe,
     parse_recipe,
@@ -33,7 +33,7 @@ from binsynth.recipe import (
     recipe_hash,
     resolved_yaml,
 )
-from binsynth.recipe_sections import QA_FORMS as RECIPE_QA_FORMS
+from binsynth.recipe.sections import QA_FORMS as RECIPE_QA_FORMS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "recipes" / "demo.yaml"
@@ -103,7 +103,7 @@ def test_recipe_names_agree_with_the_qa_and_corpus_packages(demo_data):
     listed = variant(demo_data, sources__corpora=[{"type": "synthetic", "classes": list(CLASS_NAMES[:2])}])
     assert recipe_from_mapping(listed).sources.corpora[0].classes == list(CLASS_NAMES[:2])
     from binsynth.acoustics.brir import MIN_DISTANCE_M  # imports torch; the recipe must not
-    from binsynth.recipe_sections import MIN_DISTANCE_M as RECIPE_MIN_DISTANCE_M
+    from binsynth.recipe.sections import MIN_DISTANCE_M as RECIPE_MIN_DISTANCE_M
 
     assert RECIPE_MIN_DISTANCE_M == MIN_DISTANCE_M
 
@@ -130,7 +130,7 @@ def test_demo_hash_is_stable(demo_data):
 
 def test_hash_does_not_depend_on_the_process(demo_data):
     """Another interpreter with another PYTHONHASHSEED gives the same hash."""
-    code = "from binsynth.recipe import load_recipe, recipe_hash; import sys; print(recipe_hash(load_recipe(sys.argv[1])))"
+    code = "from binsynth.recipe.model import load_recipe, recipe_hash; import sys; print(recipe_hash(load_recipe(sys.argv[1])))"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", code, str(DEMO)], capture_output=True, text=True, env=env,
                          timeout=120, check=True)

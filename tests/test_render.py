@@ -10,8 +10,8 @@ from scipy import signal
 
 from binsynth.acoustics.brir import BRIRRequest, BRIRSynthesizer
 from binsynth.acoustics.room import ShoeboxRoom
-from binsynth.noise import gaussian
-from binsynth.render import Renderer, Scene, Source, convolve_sum, place_sources, plan_convolution
+from binsynth.dsp.noise import gaussian
+from binsynth.render.renderer import Renderer, Scene, Source, convolve_sum, place_sources, plan_convolution
 
 
 def test_convolve_sum_equals_scipy():
@@ -127,7 +127,7 @@ def test_cuda_matches_cpu(axd48):
 
 @cuda
 def test_cuda_noise_matches_cpu():
-    from binsynth.noise import hash32
+    from binsynth.dsp.noise import hash32
 
     x = torch.arange(0, 1 << 20, 7, dtype=torch.int64)
     assert torch.equal(hash32(x), hash32(x.cuda()).cpu())  # the integer part is exact

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from binsynth.geometry import sph_to_cart
-from binsynth.recipe import load_recipe
-from binsynth.sampling import corpora_for, sample_scene
+from binsynth.recipe.model import load_recipe
+from binsynth.scene.sampling import corpora_for, sample_scene
 
 DEMO = Path(__file__).resolve().parents[1] / "recipes" / "demo.yaml"
 
@@ -62,7 +62,7 @@ def test_no_clip_is_used_by_two_splits(demo):
 def test_max_overlap_and_snr_are_honoured(demo, tmp_path):
     import yaml
 
-    from binsynth.sampling import _most_at_once
+    from binsynth.scene.sampling import _most_at_once
 
     data = yaml.safe_load(DEMO.read_text())
     data["sources"].update(n_sources=3, max_overlap=2, duration_s={"uniform": [0.5, 2.0]}, min_gap_s=0.1)
@@ -94,11 +94,11 @@ def test_questions_carry_a_normalised_answer(demo):
 def test_anechoic_recipe_renders_rows(tmp_path):
     import yaml
 
-    from binsynth.dataset_rows import render_rows
-    from binsynth.recipe import recipe_hash
+    from binsynth.dataset.rows import render_rows
+    from binsynth.recipe.model import recipe_hash
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.render import Renderer
+    from binsynth.render.renderer import Renderer
 
     data = yaml.safe_load(DEMO.read_text())
     data["room"] = {"anechoic": True, "listener": {"height_m": 1.5}}
@@ -122,7 +122,7 @@ def test_anechoic_recipe_renders_rows(tmp_path):
 def test_background_noise_is_diffuse_with_unit_power(axd48):
     from scipy import signal
 
-    from binsynth.dataset_rows import diffuse_noise
+    from binsynth.dataset.rows import diffuse_noise
 
     fs, n = 16000, 32000
     hrtf = axd48.resampled(fs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from binsynth.scene import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
+from binsynth.scene.record import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
 
 
 def _scene(**room) -> SceneSpec:

@@ -131,8 +131,8 @@ def test_pool_workers_see_the_drivers_current_environment(monkeypatch, tmp_path)
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from binsynth.pipeline import _init_worker, _pool_context
-    from binsynth.processes import process_stamp
+    from binsynth.dataset.pipeline import _init_worker, _pool_context
+    from binsynth.io.processes import process_stamp
 
     def pool_sees(value: str) -> str | None:
         monkeypatch.setenv("BINSYNTH_TEST_MARK", value)

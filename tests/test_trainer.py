@@ -99,8 +99,8 @@ def test_spatial_encoder_frames_match_the_tower(frames):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     """A few rendered scenes of recipes/train.yaml (1 s clips)."""
-    from binsynth.pipeline import render_dataset
-    from binsynth.recipe import parse_recipe
+    from binsynth.dataset.pipeline import render_dataset
+    from binsynth.recipe.model import parse_recipe
 
     folder = tmp_path_factory.mktemp("trainset")
     data = yaml.safe_load((ROOT / "recipes" / "train.yaml").read_text())

@@ -36,7 +36,7 @@ from binsynth.acoustics.tail import diffuse_tail
 from binsynth.constants import AIR_ENERGY_ATTENUATION_PER_M, SPEED_OF_SOUND_M_S
 from binsynth.errors import ConfigError, GeometryError
 from binsynth.geometry import cart_to_sph, head_axes
-from binsynth.memory import keep_freed_memory
+from binsynth.dsp.memory import keep_freed_memory
 
 #: Cross-fade length between the early part and the tail, seconds.
 FADE_S = 0.005

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from binsynth.dsp import onset_samples
+from binsynth.dsp.measures import onset_samples
 from binsynth.errors import HRTFError
 from binsynth.io.hashing import sha256_file
 from binsynth.geometry import sph_to_cart, wrap_azimuth_deg

@@ -8,7 +8,7 @@ model delivers per sample at time t is
 
 with E_ear the diffuse-field (direction-averaged) HRTF power and δ_b the band's energy
 decay rate (Eyring + air, :attr:`ShoeboxRoom.decay_rate_per_s`). The tail is exactly
-that: two counter-based Gaussian noises (:mod:`binsynth.noise`) mixed per frequency as
+that: two counter-based Gaussian noises (:mod:`binsynth.dsp.noise`) mixed per frequency as
 L = √P_L (a n₁ + b n₂), R = √P_R (a n₁ − b n₂) with a² − b² = γ(f), the set's
 diffuse-field interaural coherence, then split into octave bands (masks that sum to 1)
 and shaped by each band's decay envelope. Being the image model's own expectation, it
@@ -23,7 +23,7 @@ import torch
 from binsynth.acoustics.bands import band_masks, band_response
 from binsynth.acoustics.hrtf import HRTFSet
 from binsynth.constants import SPEED_OF_SOUND_M_S
-from binsynth.noise import gaussian, stream_key
+from binsynth.dsp.noise import gaussian, stream_key
 
 
 def _diffuse_curves(hrtf: HRTFSet, n_fft: int) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,7 @@ def brir_command(
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write OUT.png with the BRIR.")] = True,
 ) -> None:
     """Write one binaural room impulse response (time 0 = emission) and what was used to make it."""
-    from binsynth.brir_tool import BrirSpec, write_brir
+    from binsynth.render.brir_tool import BrirSpec, write_brir
 
     spec = BrirSpec(
         hrtf=hrtf, fs_hz=fs, room=room, rt60_s=rt60, absorption=absorption,

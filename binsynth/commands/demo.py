@@ -15,7 +15,7 @@ def demo_command(
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
 ) -> None:
     """Render the embedded default: one BRIR and a 6-second three-source binaural scene."""
-    from binsynth.demo import run_demo
+    from binsynth.render.demo import run_demo
 
     for path in run_demo(out, hrtf=hrtf, fs_hz=fs, device=device):
         typer.echo(str(path))

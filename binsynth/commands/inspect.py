@@ -4,7 +4,7 @@ Exit codes: 0 all good; 2 bad input (not a dataset, unknown id, wrong recipe or 
 one line on stderr; **1 verification failed** — ``inspect`` found a shard whose SHA-256
 differs from ``manifest.json`` (or one missing / unrecorded), or ``replay`` re-rendered a
 row whose audio differs from the stored audio by more than one 16-bit step, or ``verify``
-found any problem (:mod:`binsynth.io.verify`). The failure is
+found any problem (:mod:`binsynth.dataset.verify`). The failure is
 flagged in the output and summarised on stderr.
 """
 
@@ -32,7 +32,7 @@ def inspect_command(
     from rich.markup import escape
     from rich.table import Table
 
-    from binsynth.io.dataset import label_values, metadata, open_dataset, verify_shards
+    from binsynth.dataset.reader import label_values, metadata, open_dataset, verify_shards
     from binsynth.qa import LEVEL_NAMES, TASKS
 
     ds = open_dataset(folder)
@@ -120,9 +120,9 @@ def stats_command(
 
     One figure each: azimuth, elevation, distance, classes, RT60, sources per scene, QA
     tasks, QA levels; bars stacked by split."""
-    from binsynth.io.dataset import label_values, metadata, open_dataset
+    from binsynth.dataset.reader import label_values, metadata, open_dataset
     from binsynth.errors import ConfigError
-    from binsynth.plots_scene import plot_stats
+    from binsynth.plots.scene import plot_stats
 
     ds = open_dataset(folder)
     out = out if out is not None else ds.root / "stats"
@@ -148,7 +148,7 @@ def replay_command(
     Passes within one 16-bit step; exit code 1 when the audio differs more."""
     from binsynth.io.atomic import atomic_path
     from binsynth.io.codecs import encode
-    from binsynth.replay import TOLERANCE, replay
+    from binsynth.dataset.replay import TOLERANCE, replay
 
     r = replay(folder, row_id, device=device)
     lsb = r.max_diff / TOLERANCE
@@ -177,8 +177,8 @@ def verify_command(
 
     Exit code 0: intact; 1: problems found (one line each on stdout, a summary on stderr);
     2: FOLDER is not a dataset."""
-    from binsynth.io.dataset import open_dataset
-    from binsynth.io.verify import verify_dataset
+    from binsynth.dataset.reader import open_dataset
+    from binsynth.dataset.verify import verify_dataset
     from binsynth.progress import rate_bar
 
     ds = open_dataset(folder)

@@ -31,10 +31,10 @@ def preview_command(
     from binsynth.errors import ConfigError
     from binsynth.io.atomic import atomic_path, write_text_atomic
     from binsynth.io.codecs import decode, encode
-    from binsynth.plots_scene import plot_scene_top
-    from binsynth.recipe import load_recipe
-    from binsynth.replay import render_scene_row
-    from binsynth.sampling import corpora_for, sample_scene
+    from binsynth.plots.scene import plot_scene_top
+    from binsynth.recipe.model import load_recipe
+    from binsynth.dataset.replay import render_scene_row
+    from binsynth.scene.sampling import corpora_for, sample_scene
 
     spec = load_recipe(recipe)
     splits = spec.dataset.splits

@@ -25,10 +25,10 @@ def render_command(
     """Render every split of RECIPE into OUT as Parquet shards with a manifest and a card."""
     from binsynth.corpora.screen import file_clips, screen_corpora
     from binsynth.errors import ConfigError
-    from binsynth.pipeline import plan_shards, render_dataset
+    from binsynth.dataset.pipeline import plan_shards, render_dataset
     from binsynth.progress import rate_bar
-    from binsynth.recipe import load_recipe
-    from binsynth.sampling import corpora_for
+    from binsynth.recipe.model import load_recipe
+    from binsynth.scene.sampling import corpora_for
 
     import os
 

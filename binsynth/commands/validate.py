@@ -19,7 +19,7 @@ def validate_command(
 ) -> None:
     """Validate a recipe: every problem is listed with its field path; nothing is written."""
     from binsynth.errors import RecipeError
-    from binsynth.recipe import load_recipe, recipe_hash, resolved_yaml
+    from binsynth.recipe.model import load_recipe, recipe_hash, resolved_yaml
 
     try:
         r = load_recipe(recipe)

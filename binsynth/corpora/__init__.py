@@ -4,7 +4,8 @@ Four kinds share one interface (:class:`Corpus`): the built-in synthetic classes
 (:class:`SyntheticCorpus`, no download), a folder per label (:class:`FolderCorpus`), a
 CSV/JSONL manifest (:class:`ManifestCorpus`) and rows of Parquet files such as a Hugging
 Face dataset (:class:`ParquetCorpus`). Audio is mono float32 in [-1, 1]; rates in
-Hz; times in seconds. Splits are partitioned per source clip (:mod:`.split`).
+Hz; times in seconds. Splits are partitioned per source clip (:mod:`.split`). Imports io
+(audio codecs) and the root helpers only.
 """
 
 from __future__ import annotations

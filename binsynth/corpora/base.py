@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from binsynth.corpora.split import partition_summary, split_order
 from binsynth.errors import AudioFileError, ConfigError, PathError, reason
 
 Hz = int
@@ -327,8 +328,6 @@ class FileCorpus(Corpus):
         return sorted({c.label for c in self._by_id.values()})
 
     def splits(self) -> list[str]:
-        from binsynth.corpora.split import split_order
-
         return split_order(self._parts)
 
     def clips(self, split: str) -> list[Clip]:
@@ -368,8 +367,6 @@ class FileCorpus(Corpus):
         return {s: len(c) for s, c in self._parts.items()}
 
     def partition_summary(self) -> str:
-        from binsynth.corpora.split import partition_summary
-
         return partition_summary(
             self.name,
             self.kind,

@@ -23,12 +23,13 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from binsynth.errors import ConfigError
 
-if TYPE_CHECKING:
-    from binsynth.corpora.base import Clip
+#: A clip record (:class:`binsynth.corpora.base.Clip`): a dataclass with ``clip_id`` and
+#: ``split``. Kept generic so this module needs nothing from the corpora that use it.
+Clip = TypeVar("Clip")
 
 #: Split weights used when a corpus is given none (HF split names).
 DEFAULT_SPLITS: dict[str, float] = {"train": 0.8, "validation": 0.1, "test": 0.1}

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from binsynth.errors import PathError, reason
 from binsynth.io.atomic import atomic_path, write_text_atomic
 from binsynth.io.hashing import sha256_file
-from binsynth.processes import process_stamp
+from binsynth.io.processes import process_stamp
 
 
 def is_uri(out: str | Path) -> bool:

@@ -5,7 +5,8 @@ Three levels, as in the binaural spatial-QA corpora behind "The World is Not Mon
 many, where, how far, what room), 2 integration (relations between sources, binding of
 identity to direction, distance and time), 3 reasoning (head turns, a source stopping,
 walking toward a source, compound conditions). :func:`describe_tasks` gives the table of
-tasks with their definitions and thresholds; :mod:`binsynth.qa.facts` defines them.
+tasks with their definitions and thresholds; :mod:`binsynth.qa.facts` defines them. Imports only
+the root helpers: it reads a scene record's fields (the scene sampler imports qa, not the reverse).
 
 >>> rows = generate_qa(scene, numpy.random.default_rng([seed, index]), n_questions=4)  # doctest: +SKIP
 >>> normalize_answer("direction_sector", "to the left, in front")

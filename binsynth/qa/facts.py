@@ -1,6 +1,6 @@
 """Spatial facts of a scene, and the definitions and thresholds every QA task uses.
 
-Everything here is computed from the scene metadata alone (:class:`~binsynth.scene.SceneSpec`),
+Everything here is computed from the scene metadata alone (:class:`~binsynth.scene.record.SceneSpec`),
 never from audio. Conventions are those of the head frame (AES69/SOFA): +x nose, +y left
 ear, +z up; azimuth in degrees counter-clockwise from the nose in (-180, 180], +90 = left;
 elevation in degrees, +90 = above; distance in metres from the head centre; times in
@@ -40,8 +40,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from binsynth.scene import SceneSpec
+if TYPE_CHECKING:  # qa reads a scene's fields; the scene sampler imports qa
+    from binsynth.scene.record import SceneSpec
 
 SECTORS: tuple[str, ...] = (
     "front", "front-left", "left", "back-left", "back", "back-right", "right", "front-right",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +29,9 @@ from binsynth.qa.answers import answer_matches, normalize_answer
 from binsynth.qa.facts import Facts
 from binsynth.qa.taxonomy import TASKS
 from binsynth.qa.templates import TEMPLATES, fill
-from binsynth.scene import SceneSpec
+
+if TYPE_CHECKING:  # qa reads a scene's fields; the scene sampler imports qa
+    from binsynth.scene.record import SceneSpec
 
 FORMS = ("open", "mc4", "mixed")
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 import numpy as np
 
 from binsynth.qa import answer_error, generate_items
-from binsynth.scene import SceneSpec
+from binsynth.scene.record import SceneSpec
 from binsynth.trainer.data import Example
 from binsynth.trainer.generation import decode, generate_replies
 from binsynth.trainer.rewards import RewardOptions, score

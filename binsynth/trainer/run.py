@@ -60,9 +60,9 @@ def dataset_dir(cfg: TrainConfig, say=print) -> Path:
         if not ((folder / "manifest.json").is_file() and (folder / "README.md").is_file()):
             raise ConfigError(f"data.dataset {folder}: not a finished binsynth dataset, and no data.recipe to render it")
         return folder
-    from binsynth.pipeline import plan_shards, render_dataset
+    from binsynth.dataset.pipeline import plan_shards, render_dataset
     from binsynth.progress import rate_bar
-    from binsynth.recipe import load_recipe
+    from binsynth.recipe.model import load_recipe
 
     spec = load_recipe(recipe)
     say(f"dataset {folder} from {recipe}")

@@ -1,5 +1,5 @@
 """The ``room`` section of a recipe: shoebox dimensions, reverberation (RT60 or wall
-materials) and the listener, as pydantic models; see :mod:`binsynth.recipe_sections` for
+materials) and the listener, as pydantic models; see :mod:`binsynth.recipe.sections` for
 the conventions (units in names, room frame with the origin at a floor corner, +z up).
 """
 
@@ -10,8 +10,8 @@ from typing import Annotated, Any, Union
 from pydantic import AfterValidator, Discriminator, Field, Tag, model_validator
 
 from binsynth.constants import OCTAVE_BANDS_HZ
-from binsynth.distributions import Real, fmt, real_param
-from binsynth.recipe_sections import (
+from binsynth.recipe.distributions import Real, fmt, real_param
+from binsynth.recipe.sections import (
     MAX_ABSORPTION,
     WALLS,
     AzimuthDeg,

@@ -1,15 +1,15 @@
 """Re-rendering one scene the way a dataset shard renders it: previews and replays.
 
 :func:`render_scene_row` is the one path both use: it builds the renderer exactly as
-:mod:`binsynth.pipeline` does (``BRIRSynthesizer(load_hrtf(name, fs), fs, device)`` in a
+:mod:`binsynth.dataset.pipeline` does (``BRIRSynthesizer(load_hrtf(name, fs), fs, device)`` in a
 ``Renderer`` with the pipeline's chunk size, one torch thread) and calls
-:func:`binsynth.dataset_rows.render_rows` with a single scene, so the row it returns is the
+:func:`binsynth.dataset.rows.render_rows` with a single scene, so the row it returns is the
 row a dataset would store.
 
 :func:`replay_row` finds a row of a rendered dataset by its id, checks that the dataset's
 ``recipe.yaml`` and HRTF file are the ones that made it (recipe hash, HRTF SHA-256), renders
 the row's ``scene`` JSON again and returns both audios. A shard renders its scenes in chunks
-of up to :data:`~binsynth.pipeline.CHUNK_SCENES`; a scene rendered alone may differ from
+of up to :data:`~binsynth.dataset.pipeline.CHUNK_SCENES`; a scene rendered alone may differ from
 the same scene in a chunk by float rounding (< 1e-6), which can move a 16-bit sample by one
 step, so callers compare decoded audio within :data:`TOLERANCE` (1 LSB = 1/32768).
 """
@@ -28,8 +28,8 @@ TOLERANCE = 1.0 / 32768
 
 
 def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu"):
-    """A :class:`~binsynth.render.Renderer` built as the dataset pipeline builds it."""
-    from binsynth.pipeline import build_renderer
+    """A :class:`~binsynth.render.renderer.Renderer` built as the dataset pipeline builds it."""
+    from binsynth.dataset.pipeline import build_renderer
 
     return build_renderer(hrtf_name, fs_hz, device)
 
@@ -37,13 +37,13 @@ def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu"):
 def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=None, device: str = "cpu") -> dict:
     """The dataset row (shard schema, FLAC bytes in ``row["audio"]["bytes"]``) of one scene.
 
-    ``scene`` is a :class:`~binsynth.scene.SceneSpec`; its ``extra`` gains are recomputed.
+    ``scene`` is a :class:`~binsynth.scene.record.SceneSpec`; its ``extra`` gains are recomputed.
     Rendering runs with one torch thread, as every shard does, so bytes match the dataset's.
     """
-    from binsynth.dataset_rows import render_rows
-    from binsynth.pipeline import one_thread
-    from binsynth.recipe import recipe_hash
-    from binsynth.sampling import corpora_for
+    from binsynth.dataset.rows import render_rows
+    from binsynth.dataset.pipeline import one_thread
+    from binsynth.recipe.model import recipe_hash
+    from binsynth.scene.sampling import corpora_for
 
     corpora = corpora if corpora is not None else corpora_for(recipe)
     if renderer is None:
@@ -96,7 +96,7 @@ def find_row(dataset_dir: str | Path, row_id: str) -> tuple[dict, str]:
     """
     import pyarrow.parquet as pq
 
-    from binsynth.io.dataset import open_dataset
+    from binsynth.dataset.reader import open_dataset
 
     ds = open_dataset(dataset_dir)
     split = row_id.rsplit("-", 1)[0] if "-" in row_id else ""
@@ -123,8 +123,8 @@ def replay(dataset_dir: str | Path, row_id: str, device: str = "cpu") -> Replay:
     from binsynth.io.hashing import sha256_file
     from binsynth.io.codecs import decode
     from binsynth.io.manifest import Manifest
-    from binsynth.recipe import load_recipe, recipe_hash
-    from binsynth.scene import SceneSpec
+    from binsynth.recipe.model import load_recipe, recipe_hash
+    from binsynth.scene.record import SceneSpec
 
     root = Path(dataset_dir)
     row, shard = find_row(root, row_id)

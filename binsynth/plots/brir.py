@@ -14,7 +14,7 @@ def plot_brir(brir: np.ndarray, fs_hz: int, sidecar: dict, path: str | Path) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from binsynth.dsp import schroeder_decay_db
+    from binsynth.dsp.measures import schroeder_decay_db
 
     t = np.arange(brir.shape[-1]) / fs_hz
     fig, axes = plt.subplots(3, 1, figsize=(9, 9))

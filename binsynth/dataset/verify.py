@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from binsynth.io.dataset import Dataset, verify_shards
+from binsynth.dataset.reader import Dataset, verify_shards
 from binsynth.io.store import is_temporary
 
 
@@ -123,7 +123,7 @@ def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         report.problems.append(f"manifest.json: stats.limit {limit!r} is not a scene count")
     elif ds.recipe is not None:
-        from binsynth.pipeline import plan_shards
+        from binsynth.dataset.pipeline import plan_shards
 
         planned = {p.file for p in plan_shards(ds.recipe, limit)}
         unplanned = sorted(set(ds.manifest.shards) - planned)

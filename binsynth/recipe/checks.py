@@ -7,26 +7,25 @@ after every section validated on its own, so they may assume well-formed section
 Only contradictions are errors: a recipe for which *no* draw (or the extreme draws of the
 distributions named) can work. Whether one particular draw fits (a source in a corner of a
 small room) is the scene sampler's business.
+
+``r`` is the :class:`~binsynth.recipe.model.Recipe` being validated, typed as its base
+:class:`~binsynth.recipe.sections.Section`: the model imports these checks, not the reverse.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from binsynth.constants import HEAD_RADIUS_M
-from binsynth.distributions import fmt
-from binsynth.recipe_room import MAX_RT60_S
-from binsynth.recipe_sections import MAX_ABSORPTION
-
-if TYPE_CHECKING:
-    from binsynth.recipe import Recipe
+from binsynth.recipe.distributions import fmt
+from binsynth.recipe.room import MAX_RT60_S
+from binsynth.recipe.sections import MAX_ABSORPTION, Section
 
 Problem = tuple[tuple, str]
 
 
-def cross_problems(r: Recipe) -> list[Problem]:
+def cross_problems(r: Section) -> list[Problem]:
     """Every cross-section contradiction in ``r`` (empty when there is none)."""
     problems: list[Problem] = []
     for check in (_room, _placement, _timing, _separation, _hrtf_splits, _corpora):
@@ -38,7 +37,7 @@ def _dims(values) -> str:
     return " × ".join(fmt(v) for v in values) + " m"
 
 
-def _room(r: Recipe) -> list[Problem]:
+def _room(r: Section) -> list[Problem]:
     room = r.room
     if room.anechoic or room.dimensions_m is None:
         return []
@@ -123,7 +122,7 @@ def _rt60(rt60, lo: dict, hi: dict, air: bool) -> list[Problem]:
     return out
 
 
-def _placement(r: Recipe) -> list[Problem]:
+def _placement(r: Section) -> list[Problem]:
     room, pl = r.room, r.placement
     if room.anechoic or room.dimensions_m is None or not pl.inside_room:
         return []
@@ -143,7 +142,7 @@ def _placement(r: Recipe) -> list[Problem]:
     return out
 
 
-def _timing(r: Recipe) -> list[Problem]:
+def _timing(r: Section) -> list[Problem]:
     src, clip = r.sources, r.audio.duration_s
     out: list[Problem] = []
     if src.onset_s.high >= clip.low:
@@ -167,7 +166,7 @@ def _angle_deg(delta_az_deg: float, elevation_deg: float) -> float:
     return math.degrees(math.acos(max(-1.0, min(1.0, c))))
 
 
-def _separation(r: Recipe) -> list[Problem]:
+def _separation(r: Section) -> list[Problem]:
     pl, n = r.placement, int(r.sources.n_sources.high)
     s = pl.min_separation_deg
     if s <= 0 or n < 2:
@@ -191,7 +190,7 @@ def _separation(r: Recipe) -> list[Problem]:
     return []
 
 
-def _hrtf_splits(r: Recipe) -> list[Problem]:
+def _hrtf_splits(r: Section) -> list[Problem]:
     if not isinstance(r.hrtf, dict):
         return []
     splits = r.dataset.splits
@@ -208,7 +207,7 @@ def _hrtf_splits(r: Recipe) -> list[Problem]:
     return out
 
 
-def _corpora(r: Recipe) -> list[Problem]:
+def _corpora(r: Section) -> list[Problem]:
     out: list[Problem] = []
     splits = r.dataset.splits
     explicit = [c.split_weights for c in r.sources.corpora]
@@ -242,7 +241,7 @@ def _synthetic_classes() -> tuple[str, ...] | None:
     return tuple(CLASS_NAMES)
 
 
-def file_problems(r: Recipe) -> list[Problem]:
+def file_problems(r: Section) -> list[Problem]:
     """Paths the recipe names that do not exist (corpora, a .sofa HRTF). Nothing is read."""
     out: list[Problem] = []
     for i, c in enumerate(r.sources.corpora):

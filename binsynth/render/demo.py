@@ -45,11 +45,11 @@ def run_demo(out: str | Path, hrtf: str = "axd-example", fs_hz: int = 48000, dev
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.room import ShoeboxRoom
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.brir_tool import BrirSpec, write_brir
-    from binsynth.device import resolve_device
+    from binsynth.render.brir_tool import BrirSpec, write_brir
+    from binsynth.dsp.device import resolve_device
     from binsynth.geometry import head_to_room
     from binsynth.io.atomic import atomic_path, write_text_atomic
-    from binsynth.render import Renderer, Scene, Source
+    from binsynth.render.renderer import Renderer, Scene, Source
 
     out = Path(out)
     if out.exists() and not out.is_dir():

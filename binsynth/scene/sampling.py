@@ -21,7 +21,7 @@ import numpy as np
 
 from binsynth.acoustics.brir import MIN_DISTANCE_M
 from binsynth.geometry import head_to_room, sph_to_cart, wrap_azimuth_deg
-from binsynth.scene import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
+from binsynth.scene.record import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
 
 MAX_TRIES = 200
 

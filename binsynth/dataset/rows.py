@@ -20,10 +20,10 @@ import torch
 import binsynth
 from binsynth.acoustics.tail import _diffuse_curves
 from binsynth.io.codecs import CODECS, encode
-from binsynth.noise import gaussian
-from binsynth.render import Renderer, Scene, Source
-from binsynth.sampling import draw
-from binsynth.scene import SceneSpec
+from binsynth.dsp.noise import gaussian
+from binsynth.render.renderer import Renderer, Scene, Source
+from binsynth.scene.sampling import draw
+from binsynth.scene.record import SceneSpec
 
 PEAK_LIMIT = 0.99
 

@@ -25,7 +25,7 @@ from binsynth.errors import BinsynthError, ConfigError, PathError, StorageError,
 from binsynth.io.lock import LOCK, folder_lock
 from binsynth.io.manifest import MANIFEST, Manifest, ShardRecord, shard_name
 from binsynth.io.store import Store, is_uri, local_scratch, open_store
-from binsynth.processes import process_stamp
+from binsynth.io.processes import process_stamp
 
 #: Scenes rendered together inside a shard (fixed, so bytes do not depend on workers).
 CHUNK_SCENES = 16
@@ -68,8 +68,8 @@ def _context(recipe_text: str, base_dir: str, device: str, skip: dict | None = N
     key = (hashlib.sha256(recipe_text.encode()).hexdigest(), base_dir, device, tuple(sorted(skip)))
     if _WORKER.get("key") != key:
         from binsynth.corpora.screen import without
-        from binsynth.recipe import parse_recipe, recipe_hash
-        from binsynth.sampling import corpora_for
+        from binsynth.recipe.model import parse_recipe, recipe_hash
+        from binsynth.scene.sampling import corpora_for
 
         recipe = parse_recipe(recipe_text, base_dir=base_dir)
         _WORKER.clear()
@@ -79,11 +79,11 @@ def _context(recipe_text: str, base_dir: str, device: str, skip: dict | None = N
 
 
 def build_renderer(hrtf_name: str, fs_hz: int, device: str = "cpu"):
-    """The :class:`~binsynth.render.Renderer` every shard (and ``preview``/``replay``) renders with."""
+    """The :class:`~binsynth.render.renderer.Renderer` every shard (and ``preview``/``replay``) renders with."""
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.device import resolve_device
-    from binsynth.render import Renderer
+    from binsynth.dsp.device import resolve_device
+    from binsynth.render.renderer import Renderer
 
     synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
     return Renderer(synth, chunk_scenes=CHUNK_SCENES)
@@ -134,7 +134,7 @@ def render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, dev
 
 
 def _timed_finish(*args) -> tuple[list[dict], float]:
-    from binsynth.dataset_rows import finish_rows
+    from binsynth.dataset.rows import finish_rows
 
     t0 = time.perf_counter()
     rows = finish_rows(*args)
@@ -144,9 +144,9 @@ def _timed_finish(*args) -> tuple[list[dict], float]:
 def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, device: str, skip) -> ShardResult:
     from concurrent.futures import ThreadPoolExecutor
 
-    from binsynth.dataset_rows import render_mixes
+    from binsynth.dataset.rows import render_mixes
     from binsynth.io.shards import write_shard
-    from binsynth.sampling import sample_scene
+    from binsynth.scene.sampling import sample_scene
 
     t_start = time.time()
     t0 = time.perf_counter()
@@ -193,7 +193,7 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
 #: torch and the renderer loaded (16 workers each importing torch took seconds on a GPU node).
 #: Importing torch starts no threads and does not initialise CUDA, so forking after it is safe.
 PRELOAD = ("torch", "numpy", "scipy.signal", "soundfile", "pyarrow.parquet",
-           "binsynth.dataset_rows", "binsynth.sampling", "binsynth.io.shards")
+           "binsynth.dataset.rows", "binsynth.scene.sampling", "binsynth.io.shards")
 
 
 def _pool_context():
@@ -330,9 +330,9 @@ def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, wor
             screened) -> Manifest:
     """:func:`render_dataset` inside the folder's lock."""
     from binsynth.corpora.screen import screen_corpora, without
-    from binsynth.io.card import dataset_card
-    from binsynth.recipe import recipe_hash, resolved_yaml
-    from binsynth.sampling import corpora_for
+    from binsynth.dataset.card import dataset_card
+    from binsynth.recipe.model import recipe_hash, resolved_yaml
+    from binsynth.scene.sampling import corpora_for
 
     # source files are screened before anything is written: a bad one under "fail", or a
     # split left without clips, stops here with the folder untouched
@@ -367,10 +367,10 @@ def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, wor
         blank = Manifest(recipe_hash=manifest.recipe_hash, binsynth_version=manifest.binsynth_version)
         threading.Thread(target=_warm_card, args=(recipe, blank), daemon=True, name="binsynth-card-warmup").start()
     if executor == "ray" and todo:
-        from binsynth.executors.ray_executor import run_shards
+        from binsynth.dataset.ray_executor import run_shards
 
         gpus = ray_gpus_per_task if ray_gpus_per_task is not None else (0.25 if device.startswith("cuda") else 0.0)
-        run_shards(todo, recipe_text, base_dir, store.display, device, address=ray_address,
+        run_shards(render_shard, todo, recipe_text, base_dir, store.display, device, address=ray_address,
                    cpus_per_task=ray_cpus_per_task, gpus_per_task=gpus, local_tasks=workers,
                    on_done=commit, skip=skip)
     elif workers == 1 or len(todo) <= 1:
@@ -398,7 +398,7 @@ def _render(recipe, recipe_text: str, base_dir: str, store: Store, *, limit, wor
 
 
 def _warm_card(recipe, blank: Manifest) -> None:
-    from binsynth.io.card import dataset_card
+    from binsynth.dataset.card import dataset_card
 
     with contextlib.suppress(Exception):  # only a warm-up: the real card is written at the end
         dataset_card(recipe, blank)

@@ -1,25 +1,10 @@
-"""Small signal-processing helpers shared by the acoustics and the renderer."""
+"""Measures of impulse responses: onset time, Schroeder decay, T30. Times in samples or
+seconds as named; ``ir`` arrays hold time on the last axis."""
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import signal
-
-
-def fast_fft_len(n: int) -> int:
-    """Smallest 2**a * 3**b * 5**c >= n (sizes FFT libraries handle fastest)."""
-    best = 1 << max(0, int(n - 1).bit_length())
-    p5 = 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            m = p35
-            while m < n:
-                m *= 2
-            best = min(best, m)
-            p35 *= 3
-        p5 *= 5
-    return best
 
 
 def onset_samples(ir: np.ndarray, threshold_db: float = -10.0, upsample: int = 8) -> np.ndarray:
@@ -65,19 +50,3 @@ def t30_s(ir: np.ndarray, fs_hz: float) -> float:
     t = np.arange(i5, i35) / fs_hz
     slope, _ = np.polyfit(t, edc[i5:i35], 1)
     return float(-60.0 / slope)
-
-
-def coarse_fft_len(n: int) -> int:
-    """Smallest m * 2**k >= n with m in {8, 9, 10, 12, 15}: fast FFT sizes at most 12.5 % apart.
-
-    Requests whose sizes round to the same value can share one batched FFT; the size still
-    depends only on ``n``, so results do not depend on how work was batched.
-    """
-    if n <= 8:
-        return 8
-    k = max(0, int(n - 1).bit_length() - 4)
-    while True:
-        for m in (8, 9, 10, 12, 15):
-            if m << k >= n:
-                return m << k
-        k += 1

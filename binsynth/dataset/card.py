@@ -48,8 +48,8 @@ def dataset_card(recipe, manifest, folder=None) -> str:
     from binsynth.io.store import Store, open_store
 
     from binsynth.qa import describe_tasks
-    from binsynth.recipe import recipe_hash, resolved_yaml
-    from binsynth.sampling import corpora_for
+    from binsynth.recipe.model import recipe_hash, resolved_yaml
+    from binsynth.scene.sampling import corpora_for
 
     splits = sorted({r.split for r in manifest.shards.values()})
     counts = {s: sum(r.rows for r in manifest.shards.values() if r.split == s) for s in splits}

@@ -1,10 +1,10 @@
 """The sections of a recipe (pydantic v2 models) and the checks that stay inside one section.
 
 The ``room`` section (dimensions, RT60 or materials, listener) is in
-:mod:`binsynth.recipe_room`. Checks that compare sections (the listener must fit in the
-smallest room, per-split HRTF names must be splits …) live in :mod:`binsynth.recipe_checks`.
-The YAML schema as a whole is documented in :mod:`binsynth.recipe`; distribution forms in
-:mod:`binsynth.distributions`.
+:mod:`binsynth.recipe.room`. Checks that compare sections (the listener must fit in the
+smallest room, per-split HRTF names must be splits …) live in :mod:`binsynth.recipe.checks`.
+The YAML schema as a whole is documented in :mod:`binsynth.recipe.model`; distribution forms in
+:mod:`binsynth.recipe.distributions`.
 
 Units are in the names: ``*_m`` metres, ``*_s`` seconds, ``*_deg`` degrees, ``*_db``
 decibels, ``*_dbfs`` dB relative to full scale, ``*_hz`` hertz, ``*_frac`` fractions of a
@@ -33,7 +33,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from binsynth.distributions import Int, int_param, real_param
+from binsynth.recipe.distributions import Int, int_param, real_param
 
 #: Sample rates binsynth renders at (Hz).
 SAMPLE_RATES_HZ = (8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)

@@ -16,9 +16,9 @@ import torch
 
 from binsynth.acoustics.brir import BRIRInfo, BRIRRequest, BRIRSynthesizer
 from binsynth.acoustics.room import ShoeboxRoom
-from binsynth.dsp import coarse_fft_len, fast_fft_len
+from binsynth.dsp.fft import coarse_fft_len, fast_fft_len
 from binsynth.errors import ConfigError
-from binsynth.memory import keep_freed_memory
+from binsynth.dsp.memory import keep_freed_memory
 
 #: Upper bound on the complex spectra held at once by one convolution chunk, bytes.
 CHUNK_BYTES = 512 * 2**20

@@ -1,6 +1,6 @@
 """Rendering shards as Ray tasks: one task per shard, retried when a worker dies.
 
-Each task calls the same :func:`binsynth.pipeline.render_shard` as the local executor, so
+Each task calls the same :func:`binsynth.dataset.pipeline.render_shard` as the local executor, so
 the shards are byte-identical to a local run; a task commits its shard atomically (temp
 name + rename), so a retried or duplicated task rewrites the same bytes. The driver
 records each finished shard in the manifest.
@@ -33,9 +33,9 @@ MAX_RETRIES = 3
 def warm_worker() -> None:
     """Ray worker set-up hook: import what a shard needs while the driver is still starting,
     so the first tasks do not each wait for torch to load."""
-    import binsynth.dataset_rows  # noqa: F401  (torch, numpy, the renderer)
+    import binsynth.dataset.rows  # noqa: F401  (torch, numpy, the renderer)
     import binsynth.io.shards  # noqa: F401  (pyarrow)
-    import binsynth.sampling  # noqa: F401
+    import binsynth.scene.sampling  # noqa: F401
 
 
 def _result(ray, ref, plan):
@@ -56,10 +56,12 @@ def _result(ray, ref, plan):
                           "shards committed so far are kept: rerun the same command to resume") from None
 
 
-def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
+def run_shards(render_shard: Callable, plans: Iterable, recipe_text: str, base_dir: str, out: str, device: str, *,
                address: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
                local_tasks: int | None = None, on_done: Callable, skip: dict | None = None) -> None:
-    """Render ``plans`` as Ray tasks; ``on_done(plan, result)`` runs in the driver as each finishes.
+    """Render ``plans`` as Ray tasks of ``render_shard`` (the pipeline's, passed in so that this
+    module and the pipeline do not import each other); ``on_done(plan, result)`` runs in the
+    driver as each finishes.
 
     Without an address (and without ``RAY_ADDRESS``, which ``ray job submit`` sets) a private
     Ray instance is started here with room for ``local_tasks`` concurrent tasks (default:
@@ -70,7 +72,6 @@ def run_shards(plans: Iterable, recipe_text: str, base_dir: str, out: str, devic
         import ray
     except ImportError as e:
         raise ConfigError("--executor ray needs Ray: pip install 'ray>=2.9'") from e
-    from binsynth.pipeline import render_shard
 
     started_here = not ray.is_initialized()
     if started_here:

@@ -63,7 +63,7 @@ def build_brir(spec: BrirSpec):
     from binsynth.acoustics.brir import BRIRRequest, BRIRSynthesizer
     from binsynth.acoustics.room import ShoeboxRoom
     from binsynth.acoustics.sets import load_hrtf
-    from binsynth.device import resolve_device
+    from binsynth.dsp.device import resolve_device
     from binsynth.geometry import head_to_room
 
     spec.check()
@@ -126,7 +126,7 @@ def write_brir(spec: BrirSpec, out: str | Path, png: bool = True) -> list[Path]:
     write_text_atomic(side, json.dumps(sidecar, indent=2, default=plain) + "\n")
     written.append(side)
     if png:
-        from binsynth.plots import plot_brir
+        from binsynth.plots.brir import plot_brir
 
         image = out.with_suffix(".png")
         with atomic_path(image) as tmp:

@@ -23,7 +23,7 @@ META_COLUMNS = ["id", "split", "sample_rate", "duration", "sources", "room", "hr
 class Dataset:
     root: Path
     manifest: object  # binsynth.io.manifest.Manifest
-    recipe: object | None = None  # binsynth.recipe.Recipe, None when recipe.yaml is unusable
+    recipe: object | None = None  # binsynth.recipe.model.Recipe, None when recipe.yaml is unusable
     recipe_problem: str | None = None
 
     @property
@@ -42,7 +42,7 @@ def open_dataset(folder: str | Path) -> Dataset:
     checked against the manifest's recipe hash.
     """
     from binsynth.io.manifest import MANIFEST, Manifest
-    from binsynth.recipe import load_recipe, recipe_hash
+    from binsynth.recipe.model import load_recipe, recipe_hash
 
     root = Path(folder)
     if not root.exists():

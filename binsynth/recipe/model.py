@@ -1,7 +1,7 @@
 """Recipes: the YAML that describes a dataset, validated into a :class:`Recipe`.
 
 Every per-scene number may be a constant or a distribution (forms in
-:mod:`binsynth.distributions`: ``0.5``, ``{uniform: [lo, hi]}``, ``{normal: {mean, std}}``,
+:mod:`binsynth.recipe.distributions`: ``0.5``, ``{uniform: [lo, hi]}``, ``{normal: {mean, std}}``,
 ``{truncnormal: {mean, std, low, high}}``, ``{loguniform: [lo, hi]}``,
 ``{choice: [...], weights: [...]}``, ``{randint: [lo, hi]}`` for whole numbers).
 Structural numbers (seed, split sizes, sample rate, shard size, bit depth) are constants.
@@ -76,9 +76,9 @@ import yaml
 from pydantic import BaseModel, Field, Tag, ValidationError, field_validator, model_validator
 
 from binsynth.errors import RecipeError
-from binsynth.recipe_checks import cross_problems, file_problems
-from binsynth.recipe_room import RoomSection
-from binsynth.recipe_sections import (
+from binsynth.recipe.checks import cross_problems, file_problems
+from binsynth.recipe.room import RoomSection
+from binsynth.recipe.sections import (
     AudioSection,
     BackgroundSection,
     DatasetSection,
@@ -95,7 +95,7 @@ SCHEMA_VERSION = 1
 
 
 class Recipe(Section):
-    """A validated, immutable recipe. Sections are documented in :mod:`binsynth.recipe_sections` and :mod:`binsynth.recipe_room`."""
+    """A validated, immutable recipe. Sections are documented in :mod:`binsynth.recipe.sections` and :mod:`binsynth.recipe.room`."""
 
     version: Literal[1] = SCHEMA_VERSION
     dataset: DatasetSection

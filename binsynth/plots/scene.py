@@ -45,7 +45,7 @@ def _head(ax, x: float, y: float, yaw_deg: float, r: float, colour: str = "black
 
 
 def plot_scene_top(scene, path: str | Path, title: str | None = None) -> None:
-    """Top view of a :class:`~binsynth.scene.SceneSpec`: the room frame (walls, listener with
+    """Top view of a :class:`~binsynth.scene.record.SceneSpec`: the room frame (walls, listener with
     a nose arrow along its yaw, numbered sources) beside the head frame (azimuth polar plot,
     0° = front at the top, +90° = left, radius = distance in metres)."""
     plt = _pyplot()
@@ -147,7 +147,7 @@ def _stacked_bars(ax, keys: list, values: np.ndarray, groups: np.ndarray, horizo
 
 
 def plot_stats(values: dict, out_dir: str | Path, name: str = "dataset") -> list[Path]:
-    """One PNG per quantity of :func:`binsynth.io.dataset.label_values`, stacked by
+    """One PNG per quantity of :func:`binsynth.dataset.reader.label_values`, stacked by
     split; returns the paths written."""
     plt = _pyplot()
     from binsynth.io.atomic import atomic_path

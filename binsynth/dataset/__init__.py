@@ -1,0 +1,16 @@
+"""Datasets: scenes to rows (dry audio, rendering, background, FLAC), the shard plan, workers
+(process pool or Ray tasks), atomic commits and resume, the dataset card, reading and
+verifying a rendered folder, and replaying one row. The top of the data flow below the
+trainer: imports every stage beneath it (scene, render, recipe, qa, io, ...).
+"""
+
+from binsynth import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "pipeline": "plan_shards render_dataset render_shard ShardPlan",
+    "rows": "render_rows",
+    "card": "dataset_card",
+    "reader": "open_dataset Dataset verify_shards",
+    "verify": "verify_dataset",
+    "replay": "render_scene_row replay_row",
+})

@@ -1,0 +1,11 @@
+"""PNGs a person would rather look at than read: a BRIR (waveforms, decay), a scene seen from
+above, label distributions of a dataset. matplotlib loads inside the functions. Imports dsp,
+io and qa (task names) and the root helpers.
+"""
+
+from binsynth import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "brir": "plot_brir",
+    "scene": "plot_scene_top plot_stats",
+})

@@ -1,0 +1,12 @@
+"""Rendering: scenes to binaural mixtures with batched FFT convolution in torch (CPU or CUDA),
+plus the two file-writing jobs built on it: one BRIR as WAV + JSON + PNG (``binsynth brir``)
+and the embedded demo (``binsynth demo``). Imports acoustics, plots, dsp, io and below.
+"""
+
+from binsynth import lazy_exports
+
+__getattr__, __all__ = lazy_exports(__name__, {
+    "renderer": "Renderer Scene Source convolve_sum plan_convolution",
+    "brir_tool": "BrirSpec write_brir",
+    "demo": "run_demo",
+})
