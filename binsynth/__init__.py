@@ -10,9 +10,9 @@ Conventions (used everywhere in the package):
 - Audio is float32, full scale [-1, 1]. Channel 0 is the left ear. Time 0 of a BRIR
   is the moment the source emits.
 
-Packages follow the data flow (README, "Layout"); a lower stage never imports a higher one:
-dsp < io < corpora < acoustics < qa < recipe < scene < plots < render < reference < dataset
-< trainer < commands. The root holds the CLI entry points and one-screen helpers (errors,
+Folders follow the data flow (README, "Layout"); imports go one way, in dependency order, and
+a lower stage never imports a higher one: dsp < io < corpora < acoustics < qa < recipe < scene
+< plots < render < reference < dataset < trainer < commands. The root holds the CLI entry points and one-screen helpers (errors,
 constants, geometry, progress) that every stage may use.
 """
 

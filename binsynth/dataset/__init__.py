@@ -1,7 +1,7 @@
 """Datasets: scenes to rows (dry audio, rendering, background, FLAC), the shard plan, workers
 (process pool or Ray tasks), atomic commits and resume, the dataset card, reading and
 verifying a rendered folder, and replaying one row. The top of the data flow below the
-trainer: imports every stage beneath it (scene, render, recipe, qa, io, ...).
+trainer: imports scene, render, recipe, qa, acoustics, corpora, io, dsp and the root helpers.
 """
 
 from binsynth import lazy_exports

@@ -1,6 +1,6 @@
 """Bytes on disk: atomic commits, hashing, JSON helpers, audio codecs (FLAC/WAV), the Parquet/HF
 row schema, shard files, the manifest, local and object stores, the folder lock and process
-stamps. Knows nothing of recipes or scenes: imports only dsp and the root helpers.
+stamps. Knows nothing of recipes or scenes: imports only the root helpers.
 """
 
 from binsynth import lazy_exports

@@ -1,4 +1,5 @@
-"""PNG figures for people: BRIRs (and, later, scenes and label distributions)."""
+"""PNG figures of BRIRs for people: both ears' first 50 ms, Schroeder decay and magnitude
+spectra (scenes and label distributions: :mod:`binsynth.plots.scene`)."""
 
 from __future__ import annotations
 

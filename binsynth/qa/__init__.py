@@ -6,7 +6,8 @@ many, where, how far, what room), 2 integration (relations between sources, bind
 identity to direction, distance and time), 3 reasoning (head turns, a source stopping,
 walking toward a source, compound conditions). :func:`describe_tasks` gives the table of
 tasks with their definitions and thresholds; :mod:`binsynth.qa.facts` defines them. Imports only
-the root helpers: it reads a scene record's fields (the scene sampler imports qa, not the reverse).
+the root helpers: it reads a scene record's fields and names its type in type hints alone (the
+scene sampler imports qa, not the reverse).
 
 >>> rows = generate_qa(scene, numpy.random.default_rng([seed, index]), n_questions=4)  # doctest: +SKIP
 >>> normalize_answer("direction_sector", "to the left, in front")

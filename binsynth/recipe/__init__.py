@@ -7,5 +7,5 @@ names) to check a recipe, and the layers below them; never scenes or anything th
 from binsynth import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
-    "model": "Recipe load_recipe parse_recipe recipe_from_mapping recipe_hash resolved_yaml canonical_json",
+    "model": "Recipe load_recipe parse_recipe recipe_from_mapping recipe_hash resolved_yaml canonical_json format_errors SCHEMA_VERSION",
 })

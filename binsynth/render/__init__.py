@@ -6,7 +6,7 @@ and the embedded demo (``binsynth demo``). Imports acoustics, plots, dsp, io and
 from binsynth import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
-    "renderer": "Renderer Scene Source convolve_sum plan_convolution",
+    "renderer": "Renderer Scene Source convolve_sum plan_convolution place_sources place_into CHUNK_BYTES",
     "brir_tool": "BrirSpec write_brir",
     "demo": "run_demo",
 })

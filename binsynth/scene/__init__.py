@@ -1,12 +1,12 @@
 """Scenes: the scene record (room, listener, placed sources, background, QA; JSON round trip)
 and ``sample_scene(recipe, split, index)``, a pure function of its arguments. Imports corpora
-(dry clips), acoustics (rooms, the closest distance), qa (questions drawn with the scene) and
-the layers below; it reads the recipe it is given without importing the recipe package.
+(dry clips), acoustics (rooms, the closest distance), qa (questions drawn with the scene), io
+(JSON) and the root helpers; it reads the recipe it is given without importing its package.
 """
 
 from binsynth import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
-    "record": "SceneSpec SourceSpec RoomSpec ListenerSpec",
+    "record": "SceneSpec SourceSpec RoomSpec ListenerSpec SCENE_FORMAT",
     "sampling": "sample_scene corpora_for scene_rng",
 })
