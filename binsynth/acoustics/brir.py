@@ -128,20 +128,31 @@ class BRIRSynthesizer:
     gathered) or "interp-all" (every image is blended).
     """
 
+    #: Output channels, in order (a subclass may render another receiver from the same images).
+    channels: tuple[str, ...] = ("left", "right")
+
     def __init__(self, hrtf: HRTFSet, fs_hz: int, device: str | torch.device = "cpu", interpolation: str = "interp"):
         if interpolation not in ("nearest", "interp", "interp-all"):
             raise ConfigError(f"interpolation {interpolation!r}: expected 'nearest', 'interp' or 'interp-all'")
-        keep_freed_memory()
+        self._setup(fs_hz, device, interpolation)
         self.hrtf = hrtf.resampled(fs_hz)
+        self.receiver_name, self.receiver_sha256 = self.hrtf.name, self.hrtf.sha256
+        self._units = torch.as_tensor(self.hrtf.unit_vectors, dtype=torch.float32, device=self.device)
+        self._ear_delays = torch.as_tensor(self.hrtf.ear_delays_samples, dtype=torch.float64, device=self.device)
+        self._aligned = torch.as_tensor(self.hrtf.aligned_irs(self.lead), device=self.device)
+        self._spectra: dict[int, torch.Tensor] = {}
+
+    def _setup(self, fs_hz: int, device: str | torch.device, interpolation: str) -> None:
+        keep_freed_memory()
         self.fs_hz = int(fs_hz)
         self.device = torch.device(device)
         self.interpolation = interpolation
         self.lead = max(8, int(round(0.0005 * self.fs_hz)))  # aligned onsets sit here
         self.pre = 2 * self.lead  # early buffer starts this many samples before t = 0
-        self._units = torch.as_tensor(self.hrtf.unit_vectors, dtype=torch.float32, device=self.device)
-        self._ear_delays = torch.as_tensor(self.hrtf.ear_delays_samples, dtype=torch.float64, device=self.device)
-        self._aligned = torch.as_tensor(self.hrtf.aligned_irs(self.lead), device=self.device)
-        self._spectra: dict[int, torch.Tensor] = {}
+
+    def _spread_samples(self) -> int:
+        """How far an image's response reaches past its delay, samples (sizes the early FFT)."""
+        return self.hrtf.n_taps + int(0.010 * self.fs_hz) + int(np.ceil(np.abs(self.hrtf.ear_delays_samples).max()))
 
     # -- planning (numpy, vectorised over requests) ----------------------------------------
     def _plan_all(self, requests: list[BRIRRequest]) -> list[dict]:
@@ -175,7 +186,7 @@ class BRIRSynthesizer:
             ~has_room, dist,
             np.where(fixed, (order + 1) * dims.max(1) + np.linalg.norm(dims, axis=1), max_path),
         )
-        spread = self.hrtf.n_taps + int(0.010 * fs) + int(np.ceil(np.abs(self.hrtf.ear_delays_samples).max()))
+        spread = self._spread_samples()
         nfft_early = 1 << np.ceil(np.log2(self.pre + horizon / c * fs + spread)).astype(np.int64)
         reverberant = faded & np.array([r.tail for r in requests])
         rt60 = [r.room.rt60_s if r.room is not None else None for r in requests]
@@ -211,7 +222,8 @@ class BRIRSynthesizer:
         """
         plans = self._plan_all(requests)
         lengths = np.array([p["n_taps"] for p in plans], dtype=np.int64)
-        batch = torch.zeros(len(requests), 2, int(lengths.max(initial=1)), dtype=torch.float32, device=self.device)
+        batch = torch.zeros(len(requests), len(self.channels), int(lengths.max(initial=1)), dtype=torch.float32,
+                            device=self.device)
         infos: list[BRIRInfo | None] = [None] * len(requests)
         tail_db = np.zeros((len(requests), 7))
         for nfft_early, idx in _group(plans, "nfft_early").items():
@@ -224,8 +236,7 @@ class BRIRSynthesizer:
         idx = [i for i, p in enumerate(plans) if p["reverberant"]]
         if idx:
             reqs = [requests[i] for i in idx]
-            tails = diffuse_tail(
-                hrtf=self.hrtf,
+            tails = self._tail(
                 fs_hz=self.fs_hz,
                 decay_rate_per_s=np.stack([r.room.decay_rate_per_s for r in reqs]),
                 volume_m3=np.array([r.room.volume_m3 for r in reqs]),
@@ -238,6 +249,10 @@ class BRIRSynthesizer:
             )
             batch[torch.as_tensor(idx, device=self.device), :, : tails.shape[-1]] += tails
         return batch, lengths, infos
+
+    def _tail(self, **kw) -> torch.Tensor:
+        """Diffuse tails (R, channels, n) of the reverberant requests (:func:`diffuse_tail`'s keywords)."""
+        return diffuse_tail(hrtf=self.hrtf, **kw)
 
     def _early(self, reqs: list[BRIRRequest], plans: list[dict], nfft: int):
         dev = self.device
@@ -279,18 +294,36 @@ class BRIRSynthesizer:
         weight = torch.where(imgs.order == 0, torch.ones_like(s), torch.cos(0.5 * torch.pi * s))
         tail_db = self._tail_match_db(req, imgs.order, delay / self.fs_hz, gain, trans, rooms, len(reqs))
         gain = gain * weight[:, None]
+        acc = self._accumulate(req, imgs.order, unit, gain, delay, nfft, len(reqs))
+        early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
+        order = imgs.order
+        n_images = torch.bincount(req, minlength=len(reqs)).cpu().numpy()
+        top = torch.zeros(len(reqs), dtype=order.dtype, device=dev).scatter_reduce_(0, req, order, "amax").cpu().numpy()
+        stats = [
+            dict(n_images=int(n_images[j]), order=int(top[j]), tail_match_db=tail_db[j]) for j in range(len(reqs))
+        ]
+        return early, stats
 
+    def _accumulate(self, req, order, unit, gain, delay, nfft: int, n_req: int) -> torch.Tensor:
+        """Sum of every image's response: (R, channels, nfft // 2 + 1) complex64 spectra of the
+        early buffer, which starts ``pre`` samples before emission.
+
+        req, order: (K,) request index and reflection order of each image; unit: (K, 3) float32
+        arrival direction in the head frame; gain: (K, 7) float64 octave-band pressure gains
+        (walls, air, 1/r, fade-out); delay: (K,) float64 samples from emission.
+        """
+        dev = self.device
         # HRTF lookup (unit vectors on the set's grid)
         idx, w = self._lookup(unit)
         if self.interpolation == "interp":  # blend the direct sound only
-            w = torch.where((imgs.order == 0)[:, None], w, torch.tensor([1.0, 0.0, 0.0], device=dev))
+            w = torch.where((order == 0)[:, None], w, torch.tensor([1.0, 0.0, 0.0], device=dev))
         spectra = self._hrtf_spectra(nfft)  # (M, 2, F) aligned HRTFs
         ear_delay = (self._ear_delays[idx] * w[..., None].to(torch.float64)).sum(1)  # (K, 2)
         total = delay[:, None] + ear_delay - self.lead + self.pre  # samples in the early buffer
         n_bins = nfft // 2 + 1
         masks = torch.tensor(band_masks(nfft, float(self.fs_hz)), dtype=torch.float32, device=dev)
         gain32 = gain.to(torch.float32)
-        acc = torch.zeros(len(reqs), 2, n_bins, dtype=torch.complex64, device=dev)
+        acc = torch.zeros(n_req, 2, n_bins, dtype=torch.complex64, device=dev)
         step = max(1, IMAGE_CHUNK_BINS // (2 * n_bins))
         for s0 in range(0, len(req), step):
             sl = slice(s0, s0 + step)
@@ -304,14 +337,7 @@ class BRIRSynthesizer:
             shift *= (gain32[sl] @ masks)[:, None, :]
             # through a real view: index_add_ on complex tensors is not on every device
             torch.view_as_real(acc).index_add_(0, req[sl], torch.view_as_real(spec * shift))
-        early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
-        order = imgs.order
-        n_images = torch.bincount(req, minlength=len(reqs)).cpu().numpy()
-        top = torch.zeros(len(reqs), dtype=order.dtype, device=dev).scatter_reduce_(0, req, order, "amax").cpu().numpy()
-        stats = [
-            dict(n_images=int(n_images[j]), order=int(top[j]), tail_match_db=tail_db[j]) for j in range(len(reqs))
-        ]
-        return early, stats
+        return acc
 
     def _tail_match_db(self, req, order, arrival_s, gain, trans, rooms, n_req) -> np.ndarray:
         """(R, 7) dB to add to each band of the tail so it continues the image model's energy.
@@ -380,8 +406,8 @@ class BRIRSynthesizer:
             n_images=stats["n_images"],
             rt60_s=None if plan["rt60"] is None else [float(x) for x in plan["rt60"]],
             rt60_target_s=None if req.room is None else req.room.rt60_target_s,
-            hrtf_name=self.hrtf.name,
-            hrtf_sha256=self.hrtf.sha256,
+            hrtf_name=self.receiver_name,
+            hrtf_sha256=self.receiver_sha256,
             interpolation=self.interpolation,
             tail_match_db=[round(float(x), 3) for x in stats["tail_match_db"]] if plan["reverberant"] else None,
         )

@@ -17,6 +17,8 @@ joins the early part without an energy step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -45,23 +47,12 @@ def hop_samples(fs_hz: int) -> int:
     return 1 << int(round(np.log2(0.010 * fs_hz)))
 
 
-def diffuse_tail(
-    *,
-    hrtf: HRTFSet,
-    fs_hz: int,
-    decay_rate_per_s: np.ndarray,
-    volume_m3: np.ndarray,
-    transition_s: np.ndarray,
-    fade_s: float,
-    n_taps: np.ndarray,
-    seeds: list[int],
-    level_db: np.ndarray | None = None,
-    device: torch.device,
-) -> torch.Tensor:
+def diffuse_tail(*, hrtf: HRTFSet, fs_hz: int, device: torch.device, **shape) -> torch.Tensor:
     """Tails for R requests, (R, 2, max(n_taps)) float32; sample 0 = emission.
 
-    decay_rate_per_s: (R, 7) energy decay rates; volume_m3, transition_s, n_taps: (R,).
-    level_db: (R, 7) per-band level offsets (to match the early part), default 0.
+    ``shape`` holds :func:`shaped_tail`'s keywords: decay_rate_per_s (R, 7) energy decay
+    rates; volume_m3, transition_s, n_taps (R,); fade_s; seeds (R keys); level_db (R, 7)
+    per-band level offsets to match the early part (None: 0).
     Each tail fades in over ``fade_s`` centred on its transition time (sin ramp, the
     complement of the early part's cos ramp) and is zero from ``n_taps`` on.
 
@@ -72,23 +63,54 @@ def diffuse_tail(
     one per band, and frame m depends only on (seed, m), so a tail does not depend on
     what it is batched with or on its length.
     """
+    power, coh = _diffuse_curves(hrtf, 2 * hop_samples(fs_hz))
+    a = torch.as_tensor(np.sqrt((1 + coh) / 2), dtype=torch.float32, device=device)
+    b = torch.as_tensor(np.sqrt((1 - coh) / 2), dtype=torch.float32, device=device)
+    sp = torch.as_tensor(np.sqrt(power), dtype=torch.float32, device=device)
+
+    def mix(z: torch.Tensor) -> torch.Tensor:  # (R, M, 2 noises, F) -> (R, M, 2 ears, F)
+        left = sp[0] * (a * z[:, :, 0] + b * z[:, :, 1])
+        right = sp[1] * (a * z[:, :, 0] - b * z[:, :, 1])
+        return torch.stack([left, right], dim=2)
+
+    return shaped_tail(mix, n_noises=2, tag="tail", fs_hz=fs_hz, device=device, **shape)
+
+
+def shaped_tail(
+    mix: Callable[[torch.Tensor], torch.Tensor],
+    *,
+    n_noises: int,
+    tag: str,
+    fs_hz: int,
+    decay_rate_per_s: np.ndarray,
+    volume_m3: np.ndarray,
+    transition_s: np.ndarray,
+    fade_s: float,
+    n_taps: np.ndarray,
+    seeds: list[int],
+    level_db: np.ndarray | None = None,
+    device: torch.device,
+) -> torch.Tensor:
+    """The framed noise shaping behind every receiver's tail, (R, C, max(n_taps)) float32.
+
+    ``n_noises`` independent counter-based noises per request (keys ``(tag, seed, k)``) are
+    cut into frames; ``mix`` turns their spectra (R, M, n_noises, F) into the receiver's
+    channels (R, M, C, F) with unit expected power for a unit-power receiver (an omni
+    microphone: 1); then each frame gets the level of the image model's expected energy
+    and the bands' decay, as :func:`diffuse_tail` describes.
+    """
     r = len(seeds)
     hop = hop_samples(fs_hz)
     frame = 2 * hop
     n_max = int(np.max(n_taps))
     n_frames = -(-n_max // hop) + 1  # frame m covers [(m - 1) hop, (m + 1) hop)
-    power, coh = _diffuse_curves(hrtf, frame)
     window = torch.sin(torch.pi * torch.arange(frame, device=device, dtype=torch.float32) / frame)
     # white noise from time -hop on, cut into half-overlapping sqrt-Hann frames
-    keys = [stream_key("tail", int(s), k) for s in seeds for k in (0, 1)]
-    noise = gaussian(keys, (n_frames + 1) * hop, device=device).reshape(r, 2, -1)
-    z = torch.fft.rfft(noise.unfold(-1, frame, hop) * window, dim=-1, norm="ortho")  # (R, 2, M, F)
-    z = z.transpose(1, 2)  # (R, M, 2 noises, F)
-    a = torch.as_tensor(np.sqrt((1 + coh) / 2), dtype=torch.float32, device=device)
-    b = torch.as_tensor(np.sqrt((1 - coh) / 2), dtype=torch.float32, device=device)
-    sp = torch.as_tensor(np.sqrt(power), dtype=torch.float32, device=device)
-    left = sp[0] * (a * z[:, :, 0] + b * z[:, :, 1])
-    right = sp[1] * (a * z[:, :, 0] - b * z[:, :, 1])
+    keys = [stream_key(tag, int(s), k) for s in seeds for k in range(n_noises)]
+    noise = gaussian(keys, (n_frames + 1) * hop, device=device).reshape(r, n_noises, -1)
+    z = torch.fft.rfft(noise.unfold(-1, frame, hop) * window, dim=-1, norm="ortho")  # (R, n, M, F)
+    channels = mix(z.transpose(1, 2))  # (R, M, C, F)
+    c = channels.shape[2]
 
     # octave-band decay at each frame's centre, (R, M, F)
     centre_s = torch.arange(n_frames, dtype=torch.float32, device=device) * (hop / fs_hz)
@@ -100,11 +122,11 @@ def diffuse_tail(
     masks = torch.tensor(band_masks(frame, float(fs_hz)), dtype=torch.float32, device=device)
     shape = band_response(env.transpose(1, 2), masks)  # (R, M, F)
 
-    spec = torch.stack([left, right], dim=2) * shape[:, :, None, :]  # (R, M, 2, F)
-    frames = torch.fft.irfft(spec, frame, dim=-1, norm="ortho") * window  # (R, M, 2, 2 hop)
-    out = torch.zeros(r, 2, (n_frames + 2) * hop, dtype=frames.dtype, device=device)
-    out[..., : n_frames * hop] = frames[..., :hop].transpose(1, 2).reshape(r, 2, -1)  # first halves
-    out[..., hop : (n_frames + 1) * hop] += frames[..., hop:].transpose(1, 2).reshape(r, 2, -1)  # second halves
+    spec = channels * shape[:, :, None, :]  # (R, M, C, F)
+    frames = torch.fft.irfft(spec, frame, dim=-1, norm="ortho") * window  # (R, M, C, 2 hop)
+    out = torch.zeros(r, c, (n_frames + 2) * hop, dtype=frames.dtype, device=device)
+    out[..., : n_frames * hop] = frames[..., :hop].transpose(1, 2).reshape(r, c, -1)  # first halves
+    out[..., hop : (n_frames + 1) * hop] += frames[..., hop:].transpose(1, 2).reshape(r, c, -1)  # second halves
     out = out[..., hop : hop + n_max]
 
     t = torch.arange(n_max, dtype=torch.float64, device=device) / fs_hz

@@ -1,4 +1,5 @@
-"""``binsynth brir``: one BRIR to a two-channel float WAV, a JSON sidecar and a PNG."""
+"""``binsynth brir``: one BRIR (or, with ``--receiver foa``, an AmbiX FOA impulse response) to a
+float WAV, a JSON sidecar and a PNG."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _triple(text: str, what: str) -> list[float]:
 
 
 def brir_command(
-    out: Annotated[Path, typer.Option("--out", help="Output WAV (2 channels, float32, channel 0 = left).")],
+    out: Annotated[Path, typer.Option("--out", help="Output WAV (float32; binaural: channel 0 = left).")],
     azimuth: Annotated[float, typer.Option("--azimuth", help="Degrees, counter-clockwise from the nose; +90 = left.")],
     elevation: Annotated[float, typer.Option("--elevation", help="Degrees above the horizontal plane.")] = 0.0,
     distance: Annotated[float, typer.Option("--distance", help="Metres from the head centre.")] = 1.5,
@@ -41,8 +42,11 @@ def brir_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the diffuse tail.")] = 0,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "cpu",
     png: Annotated[bool, typer.Option("--png/--no-png", help="Also write OUT.png with the BRIR.")] = True,
+    receiver: Annotated[str, typer.Option("--receiver", help="binaural (2 channels, left first) | foa (4 channels, "
+                                                             "AmbiX W, Y, Z, X, SN3D; --hrtf unused)")] = "binaural",
 ) -> None:
-    """Write one binaural room impulse response (time 0 = emission) and what was used to make it."""
+    """Write one room impulse response (time 0 = emission) and what was used to make it: binaural,
+    or first-order ambisonic with --receiver foa."""
     from binsynth.render.brir_tool import BrirSpec, write_brir
 
     spec = BrirSpec(
@@ -50,7 +54,7 @@ def brir_command(
         listener_m=_triple(listener, "--listener") if listener else None,
         yaw_deg=yaw, pitch_deg=pitch, azimuth_deg=azimuth, elevation_deg=elevation, distance_m=distance,
         max_order=max_order, tail=not no_tail, air_absorption=not no_air, interpolation=interpolation,
-        seed=seed, device=device,
+        seed=seed, device=device, receiver=receiver,
         room_dims_m=None if room == "anechoic" else _triple(room, "--room"),
     )
     paths = write_brir(spec, out, png=png)

@@ -13,6 +13,10 @@ from binsynth.errors import ConfigError, PathError
 from binsynth.io.jsonutil import plain
 
 
+#: What can listen: a binaural head (HRTF set) or a first-order ambisonic microphone (AmbiX).
+RECEIVERS = ("binaural", "foa")
+
+
 @dataclass
 class BrirSpec:
     """A BRIR as the user asks for it. Angles in degrees (head frame), lengths in metres."""
@@ -35,8 +39,11 @@ class BrirSpec:
     interpolation: str = "interp"
     seed: int = 0
     device: str = "cpu"
+    receiver: str = "binaural"
 
     def check(self) -> None:
+        if self.receiver not in RECEIVERS:
+            raise ConfigError(f"--receiver {self.receiver!r}: expected one of {', '.join(RECEIVERS)}")
         if not 8000 <= self.fs_hz <= 192000:
             raise ConfigError(f"--fs {self.fs_hz}: expected a sample rate in Hz between 8000 and 192000")
         if not -90.0 <= self.elevation_deg <= 90.0:
@@ -59,7 +66,8 @@ class BrirSpec:
 
 
 def build_brir(spec: BrirSpec):
-    """(brir (2, n) float32 numpy, sidecar dict)."""
+    """(impulse response (channels, n) float32 numpy, sidecar dict): (2, n) binaural, or
+    (4, n) AmbiX W, Y, Z, X for ``receiver="foa"`` (the HRTF options are then unused)."""
     from binsynth.acoustics.brir import BRIRRequest, BRIRSynthesizer
     from binsynth.acoustics.room import ShoeboxRoom
     from binsynth.acoustics.sets import load_hrtf
@@ -79,17 +87,30 @@ def build_brir(spec: BrirSpec):
         room, listener, source, spec.yaw_deg, spec.pitch_deg, seed=spec.seed, max_order=spec.max_order,
         tail=spec.tail, air_absorption=spec.air_absorption,
     )
-    hrtf = load_hrtf(spec.hrtf, spec.fs_hz)
-    synth = BRIRSynthesizer(hrtf, spec.fs_hz, resolve_device(spec.device), spec.interpolation)
+    if spec.receiver == "foa":
+        from binsynth.acoustics.foa import FOASynthesizer
+
+        hrtf, synth = None, FOASynthesizer(spec.fs_hz, resolve_device(spec.device))
+    else:
+        hrtf = load_hrtf(spec.hrtf, spec.fs_hz)
+        synth = BRIRSynthesizer(hrtf, spec.fs_hz, resolve_device(spec.device), spec.interpolation)
     (brir,), (info,) = synth.synthesize([request])
     sidecar = {
         "binsynth_version": binsynth.__version__,
         "conventions": {
-            "channels": ["left", "right"],
+            "channels": list(synth.channels),
             "time_zero": "source emission",
             "head_frame": "AES69: x nose, y left, z up; azimuth deg CCW from front (+90 = left); elevation deg up",
             "room_frame": "metres, origin at a floor corner, z up; yaw deg CCW from +x",
             "level": "direct path amplitude 1/r (r in metres) times the HRIR, HRTF set normalised to unit diffuse-field energy",
+        } if hrtf is not None else {
+            "channels": list(synth.channels),
+            "format": "AmbiX: ACN order W, Y, Z, X; SN3D; head frame (the DCASE / STARSS23 FOA definition): "
+                      "W = 1, Y = sin(az) cos(el), Z = sin(el), X = cos(az) cos(el)",
+            "time_zero": "source emission",
+            "head_frame": "AES69: x nose, y left, z up; azimuth deg CCW from front (+90 = left); elevation deg up",
+            "room_frame": "metres, origin at a floor corner, z up; yaw deg CCW from +x",
+            "level": "direct path: W amplitude 1/r (r in metres), band-limited above 0.8 of Nyquist",
         },
         "request": asdict(spec),
         "source_position_m": [float(x) for x in source],
@@ -100,7 +121,9 @@ def build_brir(spec: BrirSpec):
             "rt60_eyring_s": room.rt60_s.tolist(),
             "air_absorption": room.air_absorption,
         },
-        "hrtf": {"name": hrtf.name, "sha256": hrtf.sha256, "source": hrtf.source, "fs_hz": hrtf.fs_hz, "normalisation_gain": hrtf.gain},
+        "hrtf": None if hrtf is None else {
+            "name": hrtf.name, "sha256": hrtf.sha256, "source": hrtf.source, "fs_hz": hrtf.fs_hz, "normalisation_gain": hrtf.gain,
+        },
         "brir": asdict(info),
     }
     return brir.cpu().numpy(), sidecar
