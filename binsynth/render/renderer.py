@@ -28,8 +28,9 @@ def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None
     """Batched FFT convolution, summed over sources.
 
     dry:  (batch, n_src, n_samples) float32, full scale [-1, 1]
-    brir: (batch, n_src, 2, n_taps); ear axis is [left, right]
-    returns (batch, 2, n_samples + n_taps - 1)
+    brir: (batch, n_src, channels, n_taps); channels [left, right] for BRIRs, [W, Y, Z, X]
+          for FOA impulse responses
+    returns (batch, channels, n_samples + n_taps - 1)
 
     With ``block`` < n_samples the dry signals are cut into blocks of that many samples,
     each convolved at ``n_fft`` ≥ block + n_taps - 1 and overlap-added (a BRIR is far
@@ -52,12 +53,12 @@ def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None
     if n < n_blocks * block:  # callers can hand in dry signals already padded to whole blocks
         dry = torch.nn.functional.pad(dry, (0, n_blocks * block - n))
     x = torch.fft.rfft(dry.reshape(batch, n_src, n_blocks, block), n_fft, dim=-1)  # (B, S, blocks, F)
-    h = torch.fft.rfft(brir, n_fft, dim=-1)  # (B, S, 2, F)
+    h = torch.fft.rfft(brir, n_fft, dim=-1)  # (B, S, C, F)
     y = x[:, 0, None] * h[:, 0, :, None]
-    for s in range(1, n_src):  # accumulate in place: no (B, S, 2, blocks, F) temporary
+    for s in range(1, n_src):  # accumulate in place: no (B, S, C, blocks, F) temporary
         y += x[:, s, None] * h[:, s, :, None]
-    y = torch.fft.irfft(y, n_fft, dim=-1)  # (B, 2, blocks, n_fft)
-    out = torch.zeros(batch, 2, (n_blocks - 1) * block + n_fft, dtype=y.dtype, device=y.device)
+    y = torch.fft.irfft(y, n_fft, dim=-1)  # (B, C, blocks, n_fft)
+    out = torch.zeros(batch, brir.shape[2], (n_blocks - 1) * block + n_fft, dtype=y.dtype, device=y.device)
     for k in range(n_blocks):  # overlap-add; a few large slices beat fold/col2im
         out[..., k * block : k * block + n_fft] += y[:, :, k]
     return out[..., :n_out]
@@ -136,7 +137,8 @@ def place_into(dst: torch.Tensor, scene: Scene, fs_hz: int) -> None:
 
 
 class Renderer:
-    """Renders scenes on one device with one HRTF set and sample rate."""
+    """Renders scenes on one device with one receiver (a :class:`BRIRSynthesizer` and its HRTF
+    set, or an FOA synthesiser) and one sample rate."""
 
     def __init__(self, synth: BRIRSynthesizer, chunk_scenes: int = 16):
         if chunk_scenes < 1:
@@ -148,7 +150,8 @@ class Renderer:
         self.chunk_scenes = chunk_scenes
 
     def render(self, scenes: list[Scene], progress=None) -> tuple[list[np.ndarray], list[list[BRIRInfo]]]:
-        """Mixtures (2, duration samples) float32 and the BRIR infos of every source, in input order.
+        """Mixtures (channels, duration samples) float32 — (2, n) binaural, (4, n) FOA — and the
+        impulse responses' infos of every source, in input order.
 
         ``progress``: optional callable ``advance(n_scenes)``.
         """
@@ -192,7 +195,7 @@ class Renderer:
                 for b, j in enumerate(part):
                     place_into(dry[b], scenes[j], self.fs_hz)
                 index = torch.as_tensor(slots[part, :n_src], device=self.device)
-                h = brirs[index, :, :taps]  # (B, S, 2, taps); every BRIR here is at most `taps` long
+                h = brirs[index, :, :taps]  # (B, S, C, taps); every BRIR here is at most `taps` long
                 if h.shape[-1] < taps:
                     h = torch.nn.functional.pad(h, (0, taps - h.shape[-1]))
                 y = convolve_sum(dry, h, n_fft, block)[..., :n]
