@@ -25,6 +25,9 @@ CONVENTIONS = """\
 - **Reproducibility**: `scene` holds the full scene JSON; `recipe_hash`, `hrtf.sha256` and `binsynth_version` identify what made the row.
 """
 
+FOA_CONVENTIONS = """- **FOA** (`audio_foa`): four channels, **AmbiX — ACN order W, Y, Z, X, SN3D** normalisation, in the head frame above (the DCASE / STARSS23 FOA definition): a plane wave from azimuth φ, elevation θ has W = 1, Y = sin φ cos θ, Z = sin θ, X = cos φ cos θ. The same scene as `audio`, heard by an ideal first-order microphone at the head centre; its background noise is isotropic (Y, Z, X uncorrelated, each 1/3 of W's power) at the scene's SNR relative to the sources' W power; its peak guard is `output_gain_db_foa` in the `scene` JSON.
+"""
+
 
 def _hrtf_lines(recipe) -> tuple[list[str], set[str]]:
     from binsynth.acoustics import registry
@@ -57,12 +60,13 @@ def dataset_card(recipe, manifest, folder=None) -> str:
     sizes = {s: sum(store.size(r.file) if store is not None and store.is_file(r.file) else 0
                     for r in manifest.shards.values() if r.split == s) for s in splits}
     hrtf_lines, licences = _hrtf_lines(recipe)
+    foa = "foa" in recipe.output.receivers
     header = {
         "configs": [{"config_name": "default", "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}],
         "dataset_info": {"splits": [{"name": s, "num_bytes": sizes[s], "num_examples": counts[s]} for s in splits]},
         "license": _HUB_LICENCES.get(next(iter(licences)), "other") if len(licences) == 1 else "other",
         "task_categories": ["audio-classification", "question-answering"],
-        "tags": ["binaural", "spatial-audio", "synthetic", "binsynth"],
+        "tags": ["binaural", *(["ambisonics"] if foa else []), "spatial-audio", "synthetic", "binsynth"],
     }
     skipped = manifest.stats.get("skipped_audio") or {}
     corpora = corpora_for(recipe)
@@ -84,8 +88,9 @@ def dataset_card(recipe, manifest, folder=None) -> str:
         (recipe.dataset.description or "").strip() + "\n",
         f"Rendered by binsynth {__version__} from recipe `{recipe_hash(recipe)}`: "
         + ", ".join(f"{s} {counts[s]} scenes" for s in splits)
-        + f"; {recipe.audio.sample_rate_hz} Hz, two channels.\n",
-        "## Conventions\n\n" + CONVENTIONS,
+        + f"; {recipe.audio.sample_rate_hz} Hz, two channels"
+        + (" (`audio`) and first-order ambisonics, four channels (`audio_foa`)" if foa else "") + ".\n",
+        "## Conventions\n\n" + CONVENTIONS + (FOA_CONVENTIONS if foa else ""),
         "## HRTF sets\n\n" + "\n".join(hrtf_lines) + "\n",
         "## Source corpora and split partitioning\n\nNo clip appears in two splits.\n\n" + "\n".join(corpus_lines) + "\n",
         "## Questions and answers\n\n" + describe_tasks() + "\n",

@@ -79,13 +79,18 @@ def _context(recipe_text: str, base_dir: str, device: str, skip: dict | None = N
 
 
 def build_renderer(hrtf_name: str, fs_hz: int, device: str = "cpu"):
-    """The :class:`~binsynth.render.renderer.Renderer` every shard (and ``preview``/``replay``) renders with."""
+    """The :class:`~binsynth.render.renderer.Renderer` every shard (and ``preview``/``replay``)
+    renders with; ``hrtf_name="foa"`` gives the FOA (AmbiX) renderer instead."""
     from binsynth.acoustics.brir import BRIRSynthesizer
+    from binsynth.acoustics.foa import FOASynthesizer
     from binsynth.acoustics.sets import load_hrtf
     from binsynth.dsp.device import resolve_device
     from binsynth.render.renderer import Renderer
 
-    synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
+    if hrtf_name == "foa":
+        synth = FOASynthesizer(fs_hz, resolve_device(device))
+    else:
+        synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
     return Renderer(synth, chunk_scenes=CHUNK_SCENES)
 
 
@@ -94,6 +99,7 @@ def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str):
     if key not in ctx["renderers"]:
         ctx["renderers"][key] = build_renderer(hrtf_name, fs_hz, device)
     return ctx["renderers"][key]
+
 
 
 @contextlib.contextmanager
@@ -153,6 +159,8 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     ctx = _context(recipe_text, base_dir, device, skip)
     recipe = ctx["recipe"]
     renderer = _renderer(ctx, recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz, device)
+    foa = "foa" in recipe.output.receivers
+    foa_renderer = _renderer(ctx, "foa", recipe.audio.sample_rate_hz, device) if foa else None
     t1 = time.perf_counter()
     scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
     stages = {"setup": t1 - t0, "sample": time.perf_counter() - t1, "dry": 0.0, "device": 0.0, "finish": 0.0}
@@ -162,7 +170,7 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     try:
         for s0 in range(0, len(scenes), CHUNK_SCENES):
             part = scenes[s0 : s0 + CHUNK_SCENES]
-            rendered = render_mixes(part, recipe, ctx["corpora"], renderer)
+            rendered = render_mixes(part, recipe, ctx["corpora"], renderer, foa_renderer)
             stages["dry"] += rendered.dry_s
             stages["device"] += rendered.device_s
             args = (part, rendered, recipe, renderer.synth.hrtf, ctx["hash"])
@@ -177,11 +185,11 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     t2 = time.perf_counter()
     store = open_store(out)
     if store.local is not None:
-        digest = write_shard(store.local / plan.file, rows, recipe.audio.sample_rate_hz)
+        digest = write_shard(store.local / plan.file, rows, recipe.audio.sample_rate_hz, foa)
     else:  # written here, then copied to the remote store atomically
         with local_scratch() as scratch:
             local = scratch / Path(plan.file).name
-            digest = write_shard(local, rows, recipe.audio.sample_rate_hz)
+            digest = write_shard(local, rows, recipe.audio.sample_rate_hz, foa)
             store.put_file(plan.file, local)
     stages.update(write=time.perf_counter() - t2, wall=time.perf_counter() - t0, start=t_start, end=time.time(),
                   pid=os.getpid(), scenes=len(rows))

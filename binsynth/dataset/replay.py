@@ -35,7 +35,8 @@ def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu"):
 
 
 def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=None, device: str = "cpu") -> dict:
-    """The dataset row (shard schema, FLAC bytes in ``row["audio"]["bytes"]``) of one scene.
+    """The dataset row (shard schema, FLAC bytes in ``row["audio"]["bytes"]``, and in
+    ``row["audio_foa"]`` when the recipe renders FOA too) of one scene.
 
     ``scene`` is a :class:`~binsynth.scene.record.SceneSpec`; its ``extra`` gains are recomputed.
     Rendering runs with one torch thread, as every shard does, so bytes match the dataset's.
@@ -48,8 +49,9 @@ def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=Non
     corpora = corpora if corpora is not None else corpora_for(recipe)
     if renderer is None:
         renderer = renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device)
+    foa = renderer_for("foa", scene.sample_rate_hz, device) if "foa" in recipe.output.receivers else None
     with one_thread():
-        (row,) = render_rows([scene], recipe, corpora, renderer, recipe_hash(recipe))
+        (row,) = render_rows([scene], recipe, corpora, renderer, recipe_hash(recipe), foa)
     return row
 
 

@@ -7,6 +7,11 @@ ears; diffuse background noise (white, pink or babble, with the HRTF set's diffu
 spectrum and interaural coherence) is added at its SNR relative to the sources' power; if
 the mixture would clip, it is scaled down and the factor recorded
 (``scene.extra["output_gain_db"]``). Levels in dB, times in seconds, audio float32.
+
+With ``output.receivers: [binaural, foa]`` the same placed sources are also rendered to
+first-order ambisonics (AmbiX W, Y, Z, X, SN3D; column ``audio_foa``): its background is an
+isotropic diffuse noise (Y, Z, X uncorrelated, 1/3 of W's power) at the same SNR relative to
+the sources' W power, and its own peak guard is recorded as ``output_gain_db_foa``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import torch
 import binsynth
 from binsynth.acoustics.tail import _diffuse_curves
 from binsynth.io.codecs import CODECS, encode
-from binsynth.dsp.noise import gaussian
+from binsynth.dsp.noise import gaussian, stream_key
 from binsynth.render.renderer import Renderer, Scene, Source
 from binsynth.scene.sampling import draw
 from binsynth.scene.record import SceneSpec
@@ -92,26 +97,56 @@ def diffuse_noise_batch(kind: str, n: int, fs_hz: int, hrtf, seeds: list[int],
     return list(ears.cpu().numpy())
 
 
-def render_rows(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer, recipe_hash: str) -> list[dict]:
+def foa_noise_batch(kind: str, n: int, fs_hz: int, seeds: list[int], device: torch.device | str = "cpu") -> list[np.ndarray]:
+    """(4, n) isotropic diffuse FOA noises (W, Y, Z, X; SN3D: Y, Z, X uncorrelated at 1/3 of
+    W's power), W at unit mean power, one per seed; counter-based like the binaural ones."""
+    device = torch.device(device)
+    if kind == "babble":
+        from binsynth.corpora.synthetic import synthesize
+
+        base = torch.as_tensor(np.stack([
+            sum(synthesize("speech_babble", int(seed % 100_000) * 16 + 4 * c + t + 8, fs_hz, n / fs_hz) for t in range(4))
+            for seed in seeds for c in range(4)]), dtype=torch.float32, device=device).reshape(len(seeds), 4, n)
+        base = base / torch.sqrt(torch.mean(base.double() ** 2, dim=2, keepdim=True) + 1e-30).float()
+    else:
+        base = gaussian([stream_key("foa-background", int(s), c) for s in seeds for c in range(4)], n, device=device)
+        base = base.reshape(len(seeds), 4, n)
+        if kind == "pink":
+            tilt = 1.0 / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1.0 / fs_hz), 20.0) / 1000.0)
+            spec = torch.fft.rfft(base, dim=-1) * torch.as_tensor(tilt, dtype=torch.float32, device=device)
+            base = torch.fft.irfft(spec, n, dim=-1)
+    scale = torch.tensor([1.0, 3**-0.5, 3**-0.5, 3**-0.5], dtype=torch.float32, device=device)[:, None]
+    out = base * scale
+    out = out / torch.sqrt(torch.mean(out[:, :1].double() ** 2, dim=2, keepdim=True) + 1e-30).float()
+    return list(out.cpu().numpy())
+
+
+def render_rows(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer, recipe_hash: str,
+                foa_renderer: Renderer | None = None) -> list[dict]:
     """Rows (dicts in the shard schema) for scenes that share one HRTF set and rate."""
-    return finish_rows(scenes, render_mixes(scenes, recipe, corpora, renderer), recipe, renderer.synth.hrtf, recipe_hash)
+    rendered = render_mixes(scenes, recipe, corpora, renderer, foa_renderer)
+    return finish_rows(scenes, rendered, recipe, renderer.synth.hrtf, recipe_hash)
 
 
 @dataclass
 class Rendered:
     """What the device part hands to the CPU part, keyed by scene index in the chunk:
-    mixes (2, n) float32, BRIR infos, unit-power background noise (2, n) float32, and the
-    seconds spent on dry audio and on the device (for profiles)."""
+    mixes (2, n) float32, BRIR infos, unit-power background noise (2, n) float32, the same
+    for FOA (4, n) when asked for, and the seconds spent on dry audio and on the device."""
 
     mixes: dict = field(default_factory=dict)
     infos: dict = field(default_factory=dict)
     noises: dict = field(default_factory=dict)
+    foa_mixes: dict | None = None  # (4, n) per scene when FOA is rendered too
+    foa_noises: dict = field(default_factory=dict)
     dry_s: float = 0.0
     device_s: float = 0.0
 
 
-def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer) -> Rendered:
-    """The device part: dry audio placed and rendered, background noise drawn."""
+def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Renderer,
+                 foa_renderer: Renderer | None = None) -> Rendered:
+    """The device part: dry audio placed and rendered (also to FOA with ``foa_renderer``),
+    background noise drawn."""
     t0 = time.perf_counter()
     by_name = {c.name: c for c in corpora}
     normalize = recipe.sources.normalize
@@ -131,6 +166,8 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
     if renderable:
         out, inf = renderer.render([jobs[i] for i in renderable])
         result.mixes, result.infos = dict(zip(renderable, out)), dict(zip(renderable, inf))
+    if foa_renderer is not None:
+        result.foa_mixes = dict(zip(renderable, foa_renderer.render([jobs[i] for i in renderable])[0])) if renderable else {}
     groups: dict[tuple[str, int], list[int]] = {}
     for i, sc in enumerate(scenes):
         if sc.background is not None:
@@ -139,6 +176,9 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
         noises = diffuse_noise_batch(kind, n, renderer.fs_hz, renderer.synth.hrtf, [scenes[i].seed for i in members],
                                      renderer.device)
         result.noises.update(zip(members, noises))
+        if foa_renderer is not None:
+            seeds = [scenes[i].seed for i in members]
+            result.foa_noises.update(zip(members, foa_noise_batch(kind, n, renderer.fs_hz, seeds, renderer.device)))
     result.dry_s, result.device_s = t1 - t0, time.perf_counter() - t1
     return result
 
@@ -159,8 +199,27 @@ def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recip
         gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
         sc.extra["output_gain_db"] = round(20 * np.log10(gain), 4)
         mix = mix * np.float32(gain)
-        rows.append(_row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits, flac_level))
+        row = _row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits, flac_level)
+        if rendered.foa_mixes is not None:
+            foa = _with_background(rendered.foa_mixes.get(i, np.zeros((4, n), np.float32)), sc, rendered.foa_noises.get(i))
+            peak = float(np.abs(foa).max())
+            gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
+            sc.extra["output_gain_db_foa"] = round(20 * np.log10(gain), 4)
+            row["audio_foa"] = {"bytes": encode(foa * np.float32(gain), sc.sample_rate_hz, codec, bits, flac_level),
+                                "path": sc.id + ".foa" + CODECS[codec][2]}
+            row["scene"] = sc.to_json()  # with the FOA gain
+        rows.append(row)
     return rows
+
+
+def _with_background(foa: np.ndarray, sc: SceneSpec, noise: np.ndarray | None) -> np.ndarray:
+    """The FOA mix plus its background at the scene's SNR relative to the sources' W power."""
+    foa = foa.astype(np.float32)
+    if sc.background is None:
+        return foa
+    power = float(np.mean(foa[0].astype(np.float64) ** 2))
+    level = np.sqrt(power / 10 ** (sc.background["snr_db"] / 10)) if power > 0 else 10 ** (-50 / 20)
+    return foa + noise * np.float32(level)
 
 
 def _row(sc: SceneSpec, mix, infos, hrtf, recipe_hash: str, codec: str, bits: int, flac_level: int) -> dict:

@@ -3,7 +3,7 @@
 Per shard recorded in ``manifest.json``: the file exists, its SHA-256 is the recorded one,
 it is a readable Parquet file with the shard schema, its row count is the recorded one,
 its ids are the scene range the manifest gives it (``{split}-{index:08d}``, in order),
-and every audio cell decodes to finite 2-channel audio at the row's sample rate and
+and every audio cell decodes to finite 2-channel audio (4-channel in ``audio_foa``) at the row's sample rate and
 duration. Per folder: ``recipe.yaml`` matches the manifest's recipe hash, every shard the
 recipe plans is recorded and the card was written (else the render is unfinished), nothing
 unrecorded, temporary or other than a shard sits in ``data/``, the manifest's counts add
@@ -65,23 +65,29 @@ def _check_shard(ds: Dataset, record, expected_schema) -> tuple[int, list[str]]:
     splits = set(table.column("split").to_pylist())
     if splits - {record.split}:
         problems.append(f"{file}: rows of split {sorted(splits - {record.split})[0]!r} in a {record.split!r} shard")
-    audio = table.column("audio").to_pylist()
     rates = table.column("sample_rate").to_pylist()
     durations = table.column("duration").to_pylist()
-    for row_id, cell, rate, duration in zip(ids, audio, rates, durations):
-        try:
-            x, fs = decode((cell or {}).get("bytes") or b"", f"{file} row {row_id}")
-        except AudioFileError as e:
-            problems.append(str(e))
+    for column, channels in AUDIO_COLUMNS:
+        if column not in table.column_names:
             continue
-        if not isinstance(rate, int) or not isinstance(duration, float) or rate <= 0 or not duration > 0:
-            problems.append(f"{file} row {row_id}: sample_rate {rate!r} / duration {duration!r} are not a rate and a length")
-            continue
-        frames = round(duration * rate)
-        if fs != rate or x.shape[0] != 2 or abs(x.shape[1] - frames) > 1 or not np.isfinite(x).all():
-            problems.append(f"{file} row {row_id}: audio is {x.shape[0]} channels x {x.shape[1]} frames at {fs} Hz, "
-                            f"expected 2 x {frames} at {rate} Hz")
+        for row_id, cell, rate, duration in zip(ids, table.column(column).to_pylist(), rates, durations):
+            try:
+                x, fs = decode((cell or {}).get("bytes") or b"", f"{file} row {row_id} {column}")
+            except AudioFileError as e:
+                problems.append(str(e))
+                continue
+            if not isinstance(rate, int) or not isinstance(duration, float) or rate <= 0 or not duration > 0:
+                problems.append(f"{file} row {row_id}: sample_rate {rate!r} / duration {duration!r} are not a rate and a length")
+                break
+            frames = round(duration * rate)
+            if fs != rate or x.shape[0] != channels or abs(x.shape[1] - frames) > 1 or not np.isfinite(x).all():
+                problems.append(f"{file} row {row_id}: {column} is {x.shape[0]} channels x {x.shape[1]} frames at {fs} Hz, "
+                                f"expected {channels} x {frames} at {rate} Hz")
     return table.num_rows, problems
+
+
+#: Audio columns and their channel counts: binaural (left, right); FOA (W, Y, Z, X) when rendered.
+AUDIO_COLUMNS = (("audio", 2), ("audio_foa", 4))
 
 
 def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -> Report:
@@ -101,7 +107,7 @@ def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -
         report.problems.append(f"{e.filename or ds.root}: cannot be read ({e.strerror or e})")
         return report
     report.problems += hashes.problems()
-    schema = row_schema(ds.recipe.audio.sample_rate_hz) if ds.recipe is not None else None
+    schema = None if ds.recipe is None else row_schema(ds.recipe.audio.sample_rate_hz, "foa" in ds.recipe.output.receivers)
     for file, record in sorted(ds.manifest.shards.items()):
         if file not in hashes.missing:
             rows, problems = _check_shard(ds, record, schema)

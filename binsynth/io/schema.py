@@ -11,7 +11,8 @@ Units and conventions of the columns (also written into the dataset card):
 azimuth in degrees counter-clockwise from the front in (-180, 180], +90 = left; elevation
 in degrees, +90 = above; distances and positions in metres (room frame: origin at a floor
 corner, z up); times in seconds from the start of the clip; rt60 in seconds at 1 kHz;
-audio channel 0 = left ear.
+audio channel 0 = left ear. ``audio_foa`` (datasets rendered with an FOA receiver too): four
+channels, AmbiX — ACN order W, Y, Z, X, SN3D, head frame (the DCASE / STARSS23 FOA definition).
 """
 
 from __future__ import annotations
@@ -90,14 +91,20 @@ def _feature(dtype: pa.DataType) -> object:
     return {"dtype": _VALUE_NAMES[dtype], "_type": "Value"}
 
 
-def hf_features(sample_rate_hz: int) -> dict:
-    """The feature dict of every column; ``audio`` is ``Audio(sampling_rate=...)``."""
-    features = {f.name: _feature(f.type) for f in ROW_FIELDS}
-    features["audio"] = {"sampling_rate": int(sample_rate_hz), "_type": "Audio"}
+def row_fields(foa: bool = False) -> list[pa.Field]:
+    """The columns of a shard; with ``foa``, ``audio_foa`` right after ``audio``."""
+    return ROW_FIELDS[:3] + [pa.field("audio_foa", AUDIO_TYPE)] + ROW_FIELDS[3:] if foa else list(ROW_FIELDS)
+
+
+def hf_features(sample_rate_hz: int, foa: bool = False) -> dict:
+    """The feature dict of every column; ``audio`` (and ``audio_foa``) are ``Audio(sampling_rate=...)``."""
+    features = {f.name: _feature(f.type) for f in row_fields(foa)}
+    for name in ("audio", "audio_foa") if foa else ("audio",):
+        features[name] = {"sampling_rate": int(sample_rate_hz), "_type": "Audio"}
     return features
 
 
-def row_schema(sample_rate_hz: int) -> pa.Schema:
+def row_schema(sample_rate_hz: int, foa: bool = False) -> pa.Schema:
     """The Arrow schema of a shard, with the ``huggingface`` metadata ``datasets`` reads."""
-    meta = {"huggingface": json.dumps({"info": {"features": hf_features(sample_rate_hz)}}, sort_keys=True)}
-    return pa.schema(ROW_FIELDS, metadata=meta)
+    meta = {"huggingface": json.dumps({"info": {"features": hf_features(sample_rate_hz, foa)}}, sort_keys=True)}
+    return pa.schema(row_fields(foa), metadata=meta)

@@ -320,10 +320,24 @@ def _fields_at(loc: tuple) -> list[str] | None:
 # ------------------------------------------------------------------- hash and export
 
 
+#: Fields added after recipe format 1, left out of the hash and the resolved YAML while they
+#: hold these defaults: a recipe written before them keeps its hash, so its datasets resume
+#: and verify as before. (section, field) -> default.
+LATER_DEFAULTS: dict[tuple[str, str], object] = {("output", "receivers"): ["binaural"]}
+
+
+def _resolved(recipe: Recipe) -> dict:
+    data = recipe.model_dump(mode="json")
+    for (section, name), default in LATER_DEFAULTS.items():
+        if data.get(section, {}).get(name, object()) == default:
+            del data[section][name]
+    return data
+
+
 def canonical_json(recipe: Recipe) -> str:
-    """The fully resolved recipe (defaults included) as JSON with sorted keys, no spaces."""
-    return json.dumps(recipe.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    """The fully resolved recipe (defaults included, but :data:`LATER_DEFAULTS`) as JSON with
+    sorted keys, no spaces."""
+    return json.dumps(_resolved(recipe), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def recipe_hash(recipe: Recipe) -> str:
@@ -337,7 +351,7 @@ def resolved_yaml(recipe: Recipe) -> str:
     headed by its hash; :func:`parse_recipe` of it gives a recipe with the same hash."""
     from binsynth import __version__
 
-    body = yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True,
+    body = yaml.safe_dump(_resolved(recipe), sort_keys=False, allow_unicode=True,
                           default_flow_style=None, width=100)
     return (f"# binsynth {__version__}: resolved recipe '{recipe.dataset.name}'\n"
             f"# recipe sha256: {recipe_hash(recipe)}\n{body}")

@@ -377,16 +377,32 @@ class QASection(Section):
         return v
 
 
+#: What listens to a scene: the binaural head (column ``audio``) and/or a first-order
+#: ambisonic microphone at the head centre (column ``audio_foa``: AmbiX W, Y, Z, X, SN3D).
+RECEIVERS = ("binaural", "foa")
+
+
 class OutputSection(Section):
     """``output``: scenes per Parquet shard, audio codec, PCM bit depth and FLAC compression
     level (libFLAC's 0 = fastest … 8 = smallest; 5 is libFLAC's default; FLAC is lossless at
     every level, so the level trades only encoding time against size: measured on 10 s
-    48 kHz stereo mixes, level 0 encodes ~20 % faster than 5 for ~5 % more bytes)."""
+    48 kHz stereo mixes, level 0 encodes ~20 % faster than 5 for ~5 % more bytes), and the
+    receivers rendered (``[binaural]``, or ``[binaural, foa]`` for an FOA column beside it)."""
 
     shard_size: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 256
     codec: Literal["flac", "wav"] = "flac"
     bit_depth: Int = 16
     flac_level: Annotated[int, Field(strict=True, ge=0, le=8)] = 5
+    receivers: list[Literal["binaural", "foa"]] = ["binaural"]
+
+    @field_validator("receivers")
+    @classmethod
+    def _receivers(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v}: a receiver is named twice")
+        if "binaural" not in v:  # the trainer, preview, replay and QA read the binaural column
+            raise ValueError(f"{v}: must include binaural (FOA is rendered beside it: [binaural, foa])")
+        return [r for r in RECEIVERS if r in v]  # one order, so the hash does not depend on it
 
     @field_validator("bit_depth")
     @classmethod

@@ -1,0 +1,107 @@
+"""Datasets with an FOA receiver beside the binaural one (``output.receivers: [binaural, foa]``):
+an ``audio_foa`` column (AmbiX W, Y, Z, X; SN3D) that HF ``datasets`` decodes, bytes that
+repeat, ``verify`` and ``replay`` that cover it, recipes without it that keep their hash."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from conftest import rendered, run_cli, shrunk_demo_recipe
+
+from binsynth.io.codecs import decode
+from binsynth.recipe import parse_recipe, recipe_hash
+from binsynth.geometry import sph_to_cart
+
+
+def _recipe(folder, receivers=("binaural", "foa"), anechoic_single=False, name="small.yaml"):
+    path = shrunk_demo_recipe(folder, {"train": 4, "test": 2})
+    data = yaml.safe_load(path.read_text())
+    if receivers is not None:
+        data["output"]["receivers"] = list(receivers)
+    if anechoic_single:  # one source in free field, no background: its direction is the label's
+        data["room"] = {"anechoic": True, "listener": {"height_m": 1.5}}
+        data["sources"]["n_sources"] = 1
+        data["background"]["enabled"] = False
+        data["placement"].pop("inside_room")
+        data["placement"].pop("margin_m")
+    out = folder / name
+    out.write_text(yaml.safe_dump(data))
+    return out
+
+
+@pytest.fixture(scope="module")
+def foa_dataset(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("foa")
+    return rendered(_recipe(folder), folder / "ds"), folder
+
+
+def test_shards_carry_a_four_channel_foa_column_beside_the_binaural_one(foa_dataset):
+    ds, _ = foa_dataset
+    shards = sorted((ds / "data").glob("*.parquet"))
+    assert shards
+    for shard in shards:
+        table = pq.read_table(shard)
+        assert table.column_names[2:4] == ["audio", "audio_foa"]
+        for row in table.to_pylist():
+            stereo, fs = decode(row["audio"]["bytes"])
+            foa, fs_foa = decode(row["audio_foa"]["bytes"])
+            assert stereo.shape[0] == 2 and foa.shape == (4, stereo.shape[1]) and fs == fs_foa == 16000
+            assert np.abs(foa).max() > 1e-3 and np.abs(foa).max() <= 0.99 + 1 / 32768
+            assert "output_gain_db_foa" in json.loads(row["scene"])["extra"]
+    card = (ds / "README.md").read_text()
+    assert "AmbiX — ACN order W, Y, Z, X, SN3D" in card and "ambisonics" in card
+
+
+def test_hf_datasets_decodes_all_four_foa_channels(foa_dataset):
+    datasets = pytest.importorskip("datasets")
+    ds, _ = foa_dataset
+    loaded = datasets.load_dataset(str(ds))
+    features = loaded["train"].features
+    assert isinstance(features["audio"], datasets.Audio) and isinstance(features["audio_foa"], datasets.Audio)
+    row = loaded["train"][0]
+    samples = row["audio_foa"].get_all_samples()
+    stored, _ = decode(pq.read_table(sorted((ds / "data").glob("train-*.parquet"))[0]).to_pylist()[0]["audio_foa"]["bytes"])
+    assert tuple(samples.data.shape) == stored.shape and samples.sample_rate == 16000
+    np.testing.assert_allclose(samples.data.numpy(), stored, atol=1e-6)
+
+
+def test_foa_renders_are_byte_identical_and_verify_checks_the_column(foa_dataset, tmp_path):
+    ds, folder = foa_dataset
+    again = rendered(_recipe(folder), tmp_path / "again")
+    for shard in sorted((ds / "data").glob("*.parquet")):
+        assert (again / "data" / shard.name).read_bytes() == shard.read_bytes(), shard.name
+    assert run_cli("verify", str(ds)).returncode == 0
+    res = run_cli("replay", str(ds), "--id", "test-00000001")
+    assert res.returncode == 0, res.stderr
+
+
+def test_foa_direction_of_a_single_anechoic_source_is_its_label(tmp_path):
+    ds = rendered(_recipe(tmp_path, anechoic_single=True), tmp_path / "ds")
+    for shard in sorted((ds / "data").glob("*.parquet")):
+        for row in pq.read_table(shard).to_pylist():
+            foa, _ = decode(row["audio_foa"]["bytes"])
+            w, y, z, x = foa.astype(np.float64)
+            intensity = np.array([(w * x).sum(), (w * y).sum(), (w * z).sum()])
+            (src,) = row["sources"]
+            expected = sph_to_cart(src["azimuth"], src["elevation"])
+            angle = np.degrees(np.arccos(np.clip(intensity @ expected / np.linalg.norm(intensity), -1, 1)))
+            assert angle <= 3.0, (row["id"], angle)
+
+
+def test_recipes_without_foa_keep_their_hash_and_bad_receivers_are_one_line(tmp_path):
+    plain = parse_recipe(_recipe(tmp_path, None, name="a.yaml").read_text())
+    explicit = parse_recipe(_recipe(tmp_path, ("binaural",), name="b.yaml").read_text())
+    both = parse_recipe(_recipe(tmp_path, ("foa", "binaural"), name="c.yaml").read_text())
+    assert recipe_hash(explicit) == recipe_hash(plain) != recipe_hash(both)
+    assert both.output.receivers == ["binaural", "foa"]
+    for receivers, message in (
+        (["foa"], "output.receivers: ['foa']: must include binaural (FOA is rendered beside it: [binaural, foa])"),
+        (["binaural", "binaural"], "output.receivers: ['binaural', 'binaural']: a receiver is named twice"),
+        (["hoa"], "output.receivers[0]: input should be 'binaural' or 'foa' (got 'hoa')"),
+    ):
+        res = run_cli("validate", str(_recipe(tmp_path, receivers, name="bad.yaml")))
+        assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
