@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
+from binsynth.commands import command_group
 from binsynth.commands.brir import brir_command
 from binsynth.commands.demo import demo_command
+from binsynth.commands.export import app as export_app
 from binsynth.commands.hrtf import app as hrtf_app
 from binsynth.commands.inspect import inspect_command, replay_command, stats_command, verify_command
 from binsynth.commands.preview import preview_command
@@ -19,13 +19,7 @@ from binsynth.commands.render import render_command
 from binsynth.commands.train import app as train_app
 from binsynth.commands.validate import validate_command
 
-app = typer.Typer(
-    name="binsynth",
-    help="binsynth: a binaural dataset factory.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = command_group("binsynth", "binsynth: a binaural dataset factory.")
 app.command("brir")(brir_command)
 app.command("demo")(demo_command)
 app.command("render")(render_command)
@@ -36,6 +30,7 @@ app.command("stats")(stats_command)
 app.command("replay")(replay_command)
 app.command("verify")(verify_command)
 app.add_typer(hrtf_app, name="hrtf")
+app.add_typer(export_app, name="export")
 app.add_typer(train_app, name="train")
 
 

@@ -105,3 +105,63 @@ def test_recipes_without_foa_keep_their_hash_and_bad_receivers_are_one_line(tmp_
     ):
         res = run_cli("validate", str(_recipe(tmp_path, receivers, name="bad.yaml")))
         assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_dcase_frames_and_angles_follow_starss23():
+    from binsynth.dataset.dcase import _int_azimuth, frames_active, metadata_lines
+
+    assert list(frames_active(0.0, 0.1)) == [0]
+    assert list(frames_active(0.05, 0.25)) == [0, 1, 2]
+    assert list(frames_active(0.3, 0.3)) == []
+    assert [_int_azimuth(a) for a in (179.6, -179.6, 180.0, 90.4, -0.4)] == [-180, -180, -180, 90, 0]
+    sources = [
+        {"label": "dog", "onset": 0.0, "offset": 0.15, "azimuth": 30.2, "elevation": -9.6, "distance": 1.234},
+        {"label": "dog", "onset": 0.12, "offset": 0.2, "azimuth": -100.0, "elevation": 0.0, "distance": 2.0},
+        {"label": "bell", "onset": 0.05, "offset": 0.1, "azimuth": 0.0, "elevation": 45.0, "distance": 0.5},
+    ]
+    assert metadata_lines(sources, {"bell": 0, "dog": 1}) == [
+        (0, 0, 0, 0, 45, 50), (0, 1, 0, 30, -10, 123), (1, 1, 0, 30, -10, 123), (1, 1, 1, -100, 0, 200),
+    ]
+
+
+def test_export_dcase_writes_starss23_folders(foa_dataset, tmp_path):
+    import csv
+
+    import soundfile as sf
+
+    ds, _ = foa_dataset
+    out = tmp_path / "seld"
+    res = run_cli("export", "dcase", str(ds), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    classes = {name: int(i) for i, name in csv.reader((out / "classes.csv").read_text().splitlines())}
+    assert list(classes) == sorted(classes) and "dog_bark" in classes
+    rows = [row for shard in sorted((ds / "data").glob("*.parquet")) for row in pq.read_table(shard).to_pylist()]
+    assert len(list((out / "foa_dev").rglob("*.wav"))) == len(rows) == len(list((out / "metadata_dev").rglob("*.csv")))
+    for row in rows:
+        wav, fs = sf.read(out / "foa_dev" / row["split"] / f"{row['id']}.wav", dtype="float32", always_2d=True)
+        stored, _ = decode(row["audio_foa"]["bytes"])
+        assert fs == 16000 and sf.info(out / "foa_dev" / row["split"] / f"{row['id']}.wav").subtype == "PCM_16"
+        np.testing.assert_array_equal(wav.T, stored)
+        lines = [tuple(int(v) for v in line) for line in
+                 csv.reader((out / "metadata_dev" / row["split"] / f"{row['id']}.csv").read_text().splitlines())]
+        expected, seen = [], {}
+        for src in sorted(row["sources"], key=lambda s: (s["onset"], s["label"])):
+            k = seen[src["label"]] = seen.get(src["label"], -1) + 1
+            az = round(src["azimuth"])
+            az = az - 360 if az >= 180 else az
+            for frame in range(int(row["duration"] * 10) + 1):
+                if src["onset"] < (frame + 1) / 10 - 1e-9 and src["offset"] > frame / 10 + 1e-9:
+                    expected.append((frame, classes[src["label"]], k, az, round(src["elevation"]),
+                                     round(src["distance"] * 100)))
+        assert lines == sorted(expected), row["id"]
+    again = run_cli("export", "dcase", str(ds), "--out", str(out))
+    assert again.returncode == 2 and again.stderr.strip() == f"error: --out {out}: exists and is not an empty folder"
+
+
+def test_export_dcase_refuses_a_dataset_without_foa(tmp_path):
+    ds = rendered(_recipe(tmp_path, None), tmp_path / "plain")
+    res = run_cli("export", "dcase", str(ds), "--out", str(tmp_path / "x"))
+    assert res.returncode == 2
+    assert res.stderr.strip() == (f"error: {ds}: has no audio_foa column; render it with output.receivers: "
+                                  "[binaural, foa]")
+    assert not (tmp_path / "x").exists()

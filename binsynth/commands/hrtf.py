@@ -10,13 +10,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(
-    name="hrtf",
-    help="Registered HRTF sets: list them, pull one (download + SHA-256 check), show info.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+from binsynth.commands import command_group
+
+app = command_group("hrtf", "Registered HRTF sets: list them, pull one (download + SHA-256 check), show info.")
 
 
 @app.command("list")

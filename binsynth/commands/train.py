@@ -14,8 +14,9 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Fine-tune Qwen2-Audio with a spatial stream on binsynth shards (encoder pretraining, SFT, then GRPO).",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+from binsynth.commands import command_group
+
+app = command_group("train", "Fine-tune Qwen2-Audio with a spatial stream on binsynth shards (encoder pretraining, SFT, then GRPO).")
 
 Config = Annotated[Path, typer.Argument(metavar="CONFIG", help="Train config YAML (e.g. configs/train.yaml).")]
 
