@@ -1,5 +1,5 @@
 """Rendering: scenes to binaural mixtures with batched FFT convolution in torch (CPU or CUDA),
-plus the two file-writing jobs built on it: one BRIR as WAV + JSON + PNG (``binsynth brir``)
+moving sources as crossfaded static segments, plus the two file-writing jobs built on it: one BRIR as WAV + JSON + PNG (``binsynth brir``)
 and the embedded demo (``binsynth demo``). Imports acoustics, plots, dsp, io and below.
 """
 
@@ -9,4 +9,5 @@ __getattr__, __all__ = lazy_exports(__name__, {
     "renderer": "Renderer Scene Source convolve_sum plan_convolution place_sources place_into CHUNK_BYTES",
     "brir_tool": "BrirSpec write_brir",
     "demo": "run_demo",
+    "motion": "moving_source segment_windows HOP_S",
 })

@@ -87,12 +87,17 @@ def plan_convolution(n: int, taps: int, n_src: int) -> tuple[int, int, int]:
 
 @dataclass
 class Source:
-    """A dry mono source. signal: (n,) float32 at the scene's rate; position in the room frame, metres."""
+    """A dry mono source. signal: (n,) float32 at the scene's rate; position in the room frame, metres.
+
+    tail_index: the key of its diffuse tail within the scene (default: its own index); the
+    segments of one moving source (:mod:`binsynth.render.motion`) share their source's.
+    """
 
     signal: np.ndarray
     position_m: np.ndarray
     onset_s: float = 0.0
     gain_db: float = 0.0
+    tail_index: int | None = None
 
 
 @dataclass
@@ -110,7 +115,8 @@ class Scene:
 
     def requests(self) -> list[BRIRRequest]:
         return [
-            BRIRRequest(self.room, self.listener_m, s.position_m, self.yaw_deg, self.pitch_deg, seed=self.seed * 1024 + k)
+            BRIRRequest(self.room, self.listener_m, s.position_m, self.yaw_deg, self.pitch_deg,
+                        seed=self.seed * 1024 + (k if s.tail_index is None else s.tail_index))
             for k, s in enumerate(self.sources)
         ]
 
