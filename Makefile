@@ -48,6 +48,7 @@ bench: setup
 	mkdir -p bench_out
 	$(BIN)/python benchmarks/bench_pipeline.py > bench_out/pipeline.json
 	$(BIN)/python benchmarks/bench_memory.py > bench_out/memory.json
+	$(BIN)/python benchmarks/bench_receivers.py > bench_out/receivers.json
 	BINSYNTH_BENCH_PIPELINE_JSON=bench_out/pipeline.json BINSYNTH_BENCH_MEMORY_JSON=bench_out/memory.json \
 	    $(BIN)/python benchmarks/bench_render.py $(BENCH_ARGS)
 

@@ -159,3 +159,19 @@ def test_bench_floors_are_per_air_setting():
     assert gpu["gpu_scenes_per_s_16k"] == {"air_off": True, "air_on": False}
     assert gpu["cpu_ratio_vs_pra_16k"] == {"air_off": None, "air_on": None}
     assert all(v is None for m in bench.floors_met(rows, False, False).values() for v in m.values())
+
+
+def test_receivers_benchmark_runs_and_reports_every_rate(axd_path):
+    """bench_receivers.py on one 1 s scene: binaural, binaural + FOA and moving rates, their
+    ratios and the floors' verdicts in one JSON line (figures present, never judged here)."""
+    cmd = [sys.executable, str(BENCH.with_name("bench_receivers.py")), "--scenes", "1", "--moving-scenes", "1",
+           "--duration", "1", "--repeats", "1", *_hrtf_args(axd_path)]
+    proc = subprocess.run(cmd, cwd=BENCH.parents[1], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    for key in ("binaural_scenes_per_s", "binaural_foa_scenes_per_s", "both_vs_binaural", "moving_scenes_per_s",
+                "moving_vs_static", "static_scenes_per_s_same_scenes"):
+        assert _positive(report[key]), key
+    assert report["segments_per_moving_scene"] > 3 * 10  # three sources, 1 s, a segment every 50 ms
+    assert set(report["floors_met"]) == {"both_receivers_ge_0.6", "moving_ge_0.25"}
+    assert report["fs_hz"] == 16000 and report["device"] == "cpu"
