@@ -169,6 +169,26 @@ def test_tail_continues_the_early_part_without_a_step():
     assert abs(10 * np.log10(after / before)) <= 1.5
 
 
+def test_the_top_band_does_not_step_at_the_transition():
+    """Above 0.85 of Nyquist (where the images' band limit acts) W's level 10 ms either side
+    of the transition, over the top band's decay, agrees within 3 dB: the tail is band-limited
+    like the images (without it the tail stood 8 dB above them there)."""
+    from scipy import signal
+
+    fs = 16000
+    room = ShoeboxRoom.from_rt60([7.0, 5.0, 3.0], 0.5)
+    src = head_to_room(120.0, 10.0, 2.5, LISTENER, 0.0)
+    irs, infos = FOASynthesizer(fs).synthesize([BRIRRequest(room, LISTENER, src, seed=s) for s in range(16)])
+    t, rate = infos[0].transition_s, room.decay_rate_per_s[6]
+    sos = signal.butter(8, 0.85, "highpass", output="sos")
+    top = [signal.sosfiltfilt(sos, ir.numpy()[0].astype(np.float64)) for ir in irs]
+
+    def level(a, b):
+        return np.mean([(x[int(a * fs):int(b * fs)] ** 2).mean() for x in top]) / np.exp(-rate * (a + b) / 2)
+
+    assert abs(10 * np.log10(level(t + 0.0075, t + 0.0125) / level(t - 0.0125, t - 0.0075))) <= 3.0
+
+
 def test_cli_writes_a_four_channel_ambix_wav(tmp_path):
     out = tmp_path / "foa.wav"
     res = run_cli("brir", "--out", str(out), "--azimuth", "-60", "--elevation", "25", "--distance", "1.5",
@@ -220,7 +240,7 @@ def test_early_part_agrees_with_pyroomacoustics_figure_eights(yaw, az, el):
     """Order 2, no tail, uniform walls, no air: our FOA early part against pyroomacoustics with
     an omni and three signed figure-eight microphones along the head axes (independent
     delays, gains and directions): normalised correlation at lag 0 >= 0.9 per channel, and
-    energy within 0.5 dB once both are low-passed below our band limit (0.8 of Nyquist)."""
+    energy within 0.2 dB once both are low-passed below our band limit (0.8 of Nyquist)."""
     pytest.importorskip("pyroomacoustics")
     from scipy import signal
 
@@ -236,7 +256,7 @@ def test_early_part_agrees_with_pyroomacoustics_figure_eights(yaw, az, el):
     for ch, name in enumerate(CHANNELS):
         a, b = ours[ch, :n], ref[ch, :n]
         ncc = (a @ b) / np.sqrt((a @ a) * (b @ b))
-        assert ncc >= 0.9, (name, ncc)
+        assert ncc >= 0.95, (name, ncc)  # measured 0.959-0.968
         sos = signal.butter(8, 0.7, output="sos")  # 0.7 of Nyquist
         a, b = signal.sosfiltfilt(sos, a), signal.sosfiltfilt(sos, b)
-        assert abs(10 * np.log10((a @ a) / (b @ b))) <= 0.5, name
+        assert abs(10 * np.log10((a @ a) / (b @ b))) <= 0.2, name  # measured <= 0.08 dB

@@ -49,6 +49,28 @@ def test_a_path_that_does_not_move_renders_as_the_static_source(receiver, sphere
     assert np.abs(b - a).max() <= 1e-6 * np.abs(a).max()  # float32 sums of ~30 segments
 
 
+def test_segments_share_one_sample_grid_at_an_odd_hop():
+    """44.1 kHz (a 2205-sample hop) and an onset between two samples: the segments of a still
+    constant signal add back to the static placement (no segment a sample off)."""
+    from binsynth.render.renderer import place_sources
+
+    fs = 44100
+    x = np.full(fs, 0.5, dtype=np.float32)
+    where = head_to_room(0.0, 0.0, 1.0, LISTENER, 0.0)
+    onset = 0.1 + 0.5 / fs
+    static = place_sources(Scene(None, LISTENER, [Source(x, where, onset_s=onset)], 1.5), fs)[0]
+    parts = place_sources(Scene(None, LISTENER, moving_source(x, fs, lambda t: where, onset_s=onset, tail_index=0), 1.5), fs)
+    np.testing.assert_allclose(parts.sum(0), static, atol=1e-6)
+
+
+def test_a_tail_index_past_the_key_space_is_refused():
+    from binsynth.errors import ConfigError
+
+    scene = Scene(None, LISTENER, [Source(_noise(0.1), head_to_room(0.0, 0.0, 1.0, LISTENER, 0.0), tail_index=1024)], 0.2)
+    with pytest.raises(ConfigError, match="a tail index of 1024: at most 1023 per scene"):
+        scene.requests()
+
+
 def _frames(y: np.ndarray, frame: int):
     for k in range(y.shape[-1] // frame):
         yield k, y[..., k * frame : (k + 1) * frame]

@@ -26,7 +26,7 @@ import torch
 
 from binsynth.acoustics.bands import band_masks
 from binsynth.acoustics.brir import IMAGE_CHUNK_BINS, BRIRSynthesizer, _delay_phasors
-from binsynth.acoustics.tail import shaped_tail
+from binsynth.acoustics.tail import hop_samples, shaped_tail
 
 #: AmbiX channel order (ACN).
 CHANNELS: tuple[str, ...] = ("W", "Y", "Z", "X")
@@ -59,10 +59,14 @@ def taper(nfft: int) -> np.ndarray:
 
 def foa_tail(**kw) -> torch.Tensor:
     """Diffuse FOA tails (R, 4, n): :func:`binsynth.acoustics.tail.diffuse_tail`'s keywords
-    without ``hrtf``; W at the omni level, Y, Z, X at 1/3 of its energy, all uncorrelated."""
+    without ``hrtf``; W at the omni level, Y, Z, X at 1/3 of its energy, all uncorrelated,
+    band-limited like the early images (:func:`taper`), so the top band does not step up at
+    the transition."""
     device = kw["device"]
+    frame = 2 * hop_samples(kw["fs_hz"])
     scale = torch.tensor([1.0, 3**-0.5, 3**-0.5, 3**-0.5], dtype=torch.float32, device=device)
-    return shaped_tail(lambda z: z * scale[:, None], n_noises=4, tag="foa-tail", **kw)
+    shape = scale[:, None] * torch.tensor(taper(frame), dtype=torch.float32, device=device)
+    return shaped_tail(lambda z: z * shape, n_noises=4, tag="foa-tail", **kw)
 
 
 class FOASynthesizer(BRIRSynthesizer):

@@ -56,8 +56,10 @@ def inspect_command(
     info.add_row("binsynth", ds.manifest.binsynth_version)
     rates = sorted(set(table.column("sample_rate").to_pylist()))
     durations = np.asarray(table.column("duration").to_pylist(), float)
+    foa = ds.recipe is not None and "foa" in ds.recipe.output.receivers
     info.add_row("audio", f"{', '.join(f'{r} Hz' for r in rates)}, 2 channels (0 = left ear), "
-                          f"{_span(durations, 's')} per scene")
+                          f"{_span(durations, 's')} per scene"
+                          + ("; audio_foa: 4 channels, AmbiX W, Y, Z, X (SN3D)" if foa else ""))
     hrtfs = sorted({(h["name"], h["sha256"]) for h in table.column("hrtf").to_pylist()})
     info.add_row("HRTF", "\n".join(f"{n}, sha256\n{s}" for n, s in hrtfs))
     labels = Counter(values["label"].tolist())
@@ -155,7 +157,8 @@ def replay_command(
     typer.echo(f"{r.row_id} ({r.shard}): re-rendered from its scene JSON at {r.fs_hz} Hz, "
                f"{r.audio.shape[-1] / r.fs_hz:g} s")
     typer.echo(f"max |difference| {r.max_diff:.3g} ({lsb:.2f} LSB of 16 bits), {r.differing_samples} sample(s) differ, "
-               f"FLAC bytes {'identical' if r.bytes_equal else 'differ'}, "
+               f"FLAC bytes {'identical' if r.bytes_equal and r.foa_bytes_equal else 'differ'}"
+               f"{' (audio and audio_foa)' if r.foa is not None else ''}, "
                f"scene JSON {'reproduced' if r.scene_equal else 'DIFFERS'}")
     if not r.shard_intact:
         typer.echo(f"warning: {r.shard}: SHA-256 differs from manifest.json (modified or corrupt)", err=True)

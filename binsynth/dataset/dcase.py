@@ -58,11 +58,17 @@ def metadata_lines(sources: list[dict], classes: dict[str, int]) -> list[tuple[i
 
 
 def class_names(ds: Dataset) -> list[str]:
-    """Sorted labels of the dataset's corpora (the recipe's), or of its rows without a recipe."""
+    """Sorted labels of the dataset's corpora (the recipe's), or of its rows when there is no
+    recipe or its corpora are not on this machine."""
+    from binsynth.errors import BinsynthError
+
     if ds.recipe is not None:
         from binsynth.scene.sampling import corpora_for
 
-        return sorted({label for corpus in corpora_for(ds.recipe) for label in corpus.labels()})
+        try:
+            return sorted({label for corpus in corpora_for(ds.recipe) for label in corpus.labels()})
+        except BinsynthError:
+            pass
     import pyarrow.parquet as pq
 
     return sorted({s["label"] for file in ds.manifest.shards
@@ -80,6 +86,9 @@ def export_dcase(ds: Dataset, out: str | Path, progress: Callable[[int], None] |
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PathError(f"--out {out}: exists and is not an empty folder")
+    missing = [file for file in sorted(ds.manifest.shards) if not (ds.root / file).is_file()]
+    if missing:  # before anything is written
+        raise PathError(f"{ds.root / missing[0]}: a shard listed in manifest.json is missing; run `binsynth verify`")
     first = next(iter(sorted(ds.manifest.shards)), None)
     if first is None or "audio_foa" not in pq.read_schema(ds.root / first).names:
         raise ConfigError(f"{ds.root}: has no audio_foa column; render it with output.receivers: [binaural, foa]")

@@ -60,7 +60,8 @@ def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=Non
 
 @dataclass
 class Replay:
-    """One replayed row. Audio is (2, samples) float32, channel 0 = left ear."""
+    """One replayed row. Audio is (2, samples) float32, channel 0 = left ear; ``foa`` and
+    ``foa_stored`` are the (4, samples) FOA columns when the dataset has them."""
 
     row_id: str
     shard: str
@@ -71,19 +72,30 @@ class Replay:
     scene_equal: bool
     bits: int = 16  # the dataset's PCM bit depth
     shard_intact: bool = True  # the shard's SHA-256 equals the manifest's
+    foa: np.ndarray | None = None
+    foa_stored: np.ndarray | None = None
+    foa_bytes_equal: bool = True
+
+    def _pairs(self):
+        yield self.audio, self.stored
+        if self.foa is not None or self.foa_stored is not None:
+            yield (np.zeros((0,)) if self.foa is None else self.foa), (np.zeros((0,)) if self.foa_stored is None else self.foa_stored)
 
     @property
     def max_diff(self) -> float:
-        """Largest absolute sample difference (full scale 1.0); inf when the shapes differ."""
-        if self.audio.shape != self.stored.shape:
-            return float("inf")
-        return float(np.max(np.abs(self.audio.astype(np.float64) - self.stored), initial=0.0))
+        """Largest absolute sample difference (full scale 1.0) over every audio column; inf
+        when shapes differ."""
+        worst = 0.0
+        for new, old in self._pairs():
+            if new.shape != old.shape:
+                return float("inf")
+            worst = max(worst, float(np.max(np.abs(new.astype(np.float64) - old), initial=0.0)))
+        return worst
 
     @property
     def differing_samples(self) -> int:
-        if self.audio.shape != self.stored.shape:
-            return max(self.audio.size, self.stored.size)
-        return int(np.count_nonzero(self.audio != self.stored))
+        return sum(max(new.size, old.size) if new.shape != old.shape else int(np.count_nonzero(new != old))
+                   for new, old in self._pairs())
 
     @property
     def ok(self) -> bool:
@@ -148,8 +160,15 @@ def replay(dataset_dir: str | Path, row_id: str, device: str = "cpu") -> Replay:
     new = render_scene_row(recipe, scene, renderer=renderer)
     audio, fs = decode(new["audio"]["bytes"], f"re-rendered {row_id}")
     stored, _ = decode(row["audio"]["bytes"], f"{shard}: row {row_id}")
-    return Replay(row_id, shard, fs, audio, stored, new["audio"]["bytes"] == row["audio"]["bytes"],
-                  new["scene"] == row["scene"], recipe.output.bit_depth, intact)
+    result = Replay(row_id, shard, fs, audio, stored, new["audio"]["bytes"] == row["audio"]["bytes"],
+                    new["scene"] == row["scene"], recipe.output.bit_depth, intact)
+    if "audio_foa" in new or row.get("audio_foa") is not None:
+        if "audio_foa" in new:
+            result.foa, _ = decode(new["audio_foa"]["bytes"], f"re-rendered {row_id} audio_foa")
+        if row.get("audio_foa") is not None:
+            result.foa_stored, _ = decode(row["audio_foa"]["bytes"], f"{shard}: row {row_id} audio_foa")
+        result.foa_bytes_equal = (new.get("audio_foa") or {}).get("bytes") == (row.get("audio_foa") or {}).get("bytes")
+    return result
 
 
 def replay_row(dataset_dir: str | Path, row_id: str) -> tuple[np.ndarray, np.ndarray, int]:

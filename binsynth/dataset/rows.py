@@ -105,7 +105,8 @@ def foa_noise_batch(kind: str, n: int, fs_hz: int, seeds: list[int], device: tor
         from binsynth.corpora.synthetic import synthesize
 
         base = torch.as_tensor(np.stack([
-            sum(synthesize("speech_babble", int(seed % 100_000) * 16 + 4 * c + t + 8, fs_hz, n / fs_hz) for t in range(4))
+            # variants from 10**6 on: the binaural babbles use (seed % 10**5) * 8 + 0..7, below it
+            sum(synthesize("speech_babble", 10**6 + int(seed % 100_000) * 16 + 4 * c + t, fs_hz, n / fs_hz) for t in range(4))
             for seed in seeds for c in range(4)]), dtype=torch.float32, device=device).reshape(len(seeds), 4, n)
         base = base / torch.sqrt(torch.mean(base.double() ** 2, dim=2, keepdim=True) + 1e-30).float()
     else:

@@ -37,6 +37,8 @@ def schroeder_decay_db(ir: np.ndarray) -> np.ndarray:
     if energy.ndim > 1:
         energy = energy.reshape(-1, energy.shape[-1]).sum(axis=0)
     e = np.cumsum(energy[::-1])[::-1]
+    if not e[0] > 0:  # a silent channel (an FOA Z in the horizontal plane): the floor throughout
+        return np.full(e.shape, -3000.0)
     return 10.0 * np.log10(np.maximum(e / e[0], 1e-300))
 
 

@@ -44,6 +44,8 @@ class BrirSpec:
     def check(self) -> None:
         if self.receiver not in RECEIVERS:
             raise ConfigError(f"--receiver {self.receiver!r}: expected one of {', '.join(RECEIVERS)}")
+        if self.receiver == "foa" and self.interpolation not in ("nearest", "interp", "interp-all"):
+            raise ConfigError(f"--interpolation {self.interpolation!r}: expected nearest, interp or interp-all")
         if not 8000 <= self.fs_hz <= 192000:
             raise ConfigError(f"--fs {self.fs_hz}: expected a sample rate in Hz between 8000 and 192000")
         if not -90.0 <= self.elevation_deg <= 90.0:

@@ -48,6 +48,7 @@ def moving_source(signal: np.ndarray, fs_hz: int, position_at: Callable[[float],
     """
     x = np.asarray(signal, dtype=np.float32)
     hop = int(round(hop_s * fs_hz))
+    start = int(round(onset_s * fs_hz))  # rounded once: every segment lands on the same grid
     centres, windows = segment_windows(x.size, hop)
     out = []
     for c, w in zip(centres, windows):
@@ -55,6 +56,6 @@ def moving_source(signal: np.ndarray, fs_hz: int, position_at: Callable[[float],
         if hi <= lo:
             continue
         part = (x[lo:hi] * w[lo - (c - hop) : hi - (c - hop)]).astype(np.float32)
-        out.append(Source(part, np.asarray(position_at(c / fs_hz), dtype=np.float64), onset_s=onset_s + lo / fs_hz,
+        out.append(Source(part, np.asarray(position_at(c / fs_hz), dtype=np.float64), onset_s=(start + lo) / fs_hz,
                           gain_db=gain_db, tail_index=tail_index))
     return out

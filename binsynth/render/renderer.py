@@ -114,6 +114,10 @@ class Scene:
     extra: dict = field(default_factory=dict)
 
     def requests(self) -> list[BRIRRequest]:
+        keys = [k if s.tail_index is None else s.tail_index for k, s in enumerate(self.sources)]
+        if max(keys, default=0) >= 1024:  # the tail key is seed * 1024 + index
+            raise ConfigError(f"a tail index of {max(keys)}: at most 1023 per scene (give segments their source's "
+                              "tail_index, and sources listed after them theirs)")
         return [
             BRIRRequest(self.room, self.listener_m, s.position_m, self.yaw_deg, self.pitch_deg,
                         seed=self.seed * 1024 + (k if s.tail_index is None else s.tail_index))

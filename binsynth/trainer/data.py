@@ -55,7 +55,9 @@ def load_rows(dataset_dir: str | Path, split: str) -> list[dict]:
     if not files:
         raise PathError(f"{dataset_dir}: no shards for split {split!r} (data/{split}-*.parquet)")
     ds = datasets.load_dataset("parquet", data_files=[str(f) for f in files], split="train")
-    ds = ds.cast_column("audio", datasets.Audio(decode=False))
+    for column in ("audio", "audio_foa"):  # FOA (4 channels) is kept as bytes too; the trainer hears binaural
+        if column in ds.column_names:
+            ds = ds.cast_column(column, datasets.Audio(decode=False))
     return list(ds)
 
 
