@@ -205,3 +205,16 @@ def test_the_trainer_reads_foa_datasets_as_bytes(foa_dataset):
     ds, _ = foa_dataset
     rows = load_rows(ds, "train")
     assert len(rows) == 4 and isinstance(rows[0]["audio_foa"]["bytes"], bytes)
+
+
+def test_preview_writes_the_foa_wav_of_the_dataset_row(foa_dataset, tmp_path):
+    import soundfile as sf
+
+    ds, folder = foa_dataset
+    res = run_cli("preview", str(_recipe(folder, name="p.yaml")), "--split", "test", "--index", "1", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    wav, fs = sf.read(tmp_path / "test-1.foa.wav", dtype="float32", always_2d=True)
+    shard = sorted((ds / "data").glob("test-*.parquet"))[0]
+    stored, _ = decode(pq.read_table(shard).to_pylist()[1]["audio_foa"]["bytes"])
+    np.testing.assert_array_equal(wav.T, stored)
+    assert str(tmp_path / "test-1.foa.wav") in res.stdout

@@ -3,7 +3,8 @@
 Writes ``OUT/{split}-{I}.wav`` (the row's FLAC audio decoded and written as WAV at the
 recipe's bit depth: the same samples a shard holds), ``OUT/{split}-{I}.png`` (top view of
 the room and the head frame) and ``OUT/{split}-{I}.json`` (the scene JSON), then prints
-the scene and its questions.
+the scene and its questions. A recipe with ``output.receivers: [binaural, foa]`` also gets
+``OUT/{split}-{I}.foa.wav`` (the row's ``audio_foa``: AmbiX W, Y, Z, X, SN3D).
 """
 
 from __future__ import annotations
@@ -58,9 +59,15 @@ def preview_command(
         tmp.write_bytes(encode(audio, fs, "wav", spec.output.bit_depth))
     with atomic_path(stem.with_suffix(".png")) as tmp:
         plot_scene_top(scene, tmp)
+    suffixes = [".wav", ".png", ".json"]
+    if "audio_foa" in row:
+        foa, fs = decode(row["audio_foa"]["bytes"], f"{scene.id} audio_foa")
+        with atomic_path(stem.with_suffix(".foa.wav")) as tmp:
+            tmp.write_bytes(encode(foa, fs, "wav", spec.output.bit_depth))
+        suffixes.append(".foa.wav")
     write_text_atomic(stem.with_suffix(".json"), json.dumps(json.loads(row["scene"]), indent=2, sort_keys=True) + "\n")
     print_scene(scene, row)
-    for suffix in (".wav", ".png", ".json"):
+    for suffix in suffixes:
         typer.echo(str(stem.with_suffix(suffix)))
 
 
