@@ -34,6 +34,9 @@ CHANNELS: tuple[str, ...] = ("W", "Y", "Z", "X")
 TAPER_START = 0.8
 #: Receiver name recorded where a BRIR records its HRTF set.
 RECEIVER = "foa-ambix-sn3d"
+#: Amplitudes of W, Y, Z, X in an isotropic diffuse field (SN3D: each first-order channel
+#: carries 1/3 of W's energy); the tail and a dataset's FOA background use them.
+DIFFUSE_GAINS: tuple[float, ...] = (1.0, 3**-0.5, 3**-0.5, 3**-0.5)
 
 
 def ambix_gains(unit: torch.Tensor | np.ndarray):
@@ -64,7 +67,7 @@ def foa_tail(**kw) -> torch.Tensor:
     the transition."""
     device = kw["device"]
     frame = 2 * hop_samples(kw["fs_hz"])
-    scale = torch.tensor([1.0, 3**-0.5, 3**-0.5, 3**-0.5], dtype=torch.float32, device=device)
+    scale = torch.tensor(DIFFUSE_GAINS, dtype=torch.float32, device=device)
     shape = scale[:, None] * torch.tensor(taper(frame), dtype=torch.float32, device=device)
     return shaped_tail(lambda z: z * shape, n_noises=4, tag="foa-tail", **kw)
 

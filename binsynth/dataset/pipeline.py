@@ -78,26 +78,26 @@ def _context(recipe_text: str, base_dir: str, device: str, skip: dict | None = N
     return _WORKER
 
 
-def build_renderer(hrtf_name: str, fs_hz: int, device: str = "cpu"):
+def build_renderer(hrtf_name: str, fs_hz: int, device: str = "cpu", receiver: str = "binaural"):
     """The :class:`~binsynth.render.renderer.Renderer` every shard (and ``preview``/``replay``)
-    renders with; ``hrtf_name="foa"`` gives the FOA (AmbiX) renderer instead."""
+    renders with; ``receiver="foa"`` gives the FOA (AmbiX) renderer, which needs no HRTF."""
     from binsynth.acoustics.brir import BRIRSynthesizer
     from binsynth.acoustics.foa import FOASynthesizer
     from binsynth.acoustics.sets import load_hrtf
     from binsynth.dsp.device import resolve_device
     from binsynth.render.renderer import Renderer
 
-    if hrtf_name == "foa":
+    if receiver == "foa":
         synth = FOASynthesizer(fs_hz, resolve_device(device))
     else:
         synth = BRIRSynthesizer(load_hrtf(hrtf_name, fs_hz), fs_hz, resolve_device(device))
     return Renderer(synth, chunk_scenes=CHUNK_SCENES)
 
 
-def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str):
-    key = (hrtf_name, fs_hz)
+def _renderer(ctx: dict, hrtf_name: str, fs_hz: int, device: str, receiver: str = "binaural"):
+    key = (hrtf_name, fs_hz, receiver)
     if key not in ctx["renderers"]:
-        ctx["renderers"][key] = build_renderer(hrtf_name, fs_hz, device)
+        ctx["renderers"][key] = build_renderer(hrtf_name, fs_hz, device, receiver)
     return ctx["renderers"][key]
 
 
@@ -158,9 +158,10 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     t0 = time.perf_counter()
     ctx = _context(recipe_text, base_dir, device, skip)
     recipe = ctx["recipe"]
-    renderer = _renderer(ctx, recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz, device)
+    hrtf_name, fs_hz = recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz
+    renderer = _renderer(ctx, hrtf_name, fs_hz, device)
     foa = "foa" in recipe.output.receivers
-    foa_renderer = _renderer(ctx, "foa", recipe.audio.sample_rate_hz, device) if foa else None
+    foa_renderer = _renderer(ctx, hrtf_name, fs_hz, device, "foa") if foa else None
     t1 = time.perf_counter()
     scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
     stages = {"setup": t1 - t0, "sample": time.perf_counter() - t1, "dry": 0.0, "device": 0.0, "finish": 0.0}

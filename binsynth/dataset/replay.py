@@ -27,11 +27,11 @@ from binsynth.errors import ChecksumError, ConfigError, PathError, RecipeError
 TOLERANCE = 1.0 / 32768
 
 
-def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu"):
+def renderer_for(hrtf_name: str, fs_hz: int, device: str = "cpu", receiver: str = "binaural"):
     """A :class:`~binsynth.render.renderer.Renderer` built as the dataset pipeline builds it."""
     from binsynth.dataset.pipeline import build_renderer
 
-    return build_renderer(hrtf_name, fs_hz, device)
+    return build_renderer(hrtf_name, fs_hz, device, receiver)
 
 
 def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=None, device: str = "cpu") -> dict:
@@ -49,7 +49,8 @@ def render_scene_row(recipe, scene, *, corpora: list | None = None, renderer=Non
     corpora = corpora if corpora is not None else corpora_for(recipe)
     if renderer is None:
         renderer = renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device)
-    foa = renderer_for("foa", scene.sample_rate_hz, device) if "foa" in recipe.output.receivers else None
+    foa = (renderer_for(recipe.hrtf_for(scene.split), scene.sample_rate_hz, device, "foa")
+           if "foa" in recipe.output.receivers else None)
     with one_thread():
         (row,) = render_rows([scene], recipe, corpora, renderer, recipe_hash(recipe), foa)
     return row

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 import binsynth
+from binsynth.acoustics.foa import DIFFUSE_GAINS
 from binsynth.acoustics.tail import _diffuse_curves
 from binsynth.io.codecs import CODECS, encode
 from binsynth.dsp.noise import gaussian, stream_key
@@ -60,6 +61,11 @@ def diffuse_noise(kind: str, n: int, fs_hz: int, hrtf, seed: int, device: torch.
 _SHAPES: dict = {}
 
 
+def _pink_tilt(n: int, fs_hz: int) -> np.ndarray:
+    """Amplitude over rfft bins of a -3 dB/octave tilt, 1 at 1 kHz, flat below 20 Hz."""
+    return 1.0 / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1.0 / fs_hz), 20.0) / 1000.0)
+
+
 def _noise_shapes(pink: bool, n: int, fs_hz: int, hrtf, device: torch.device) -> torch.Tensor:
     """(2 ears, 2 noises, F) float32 gains: ear e = g[e,0]·N0 + g[e,1]·N1 has the set's
     diffuse-field power and interaural coherence (and a -3 dB/octave tilt if pink)."""
@@ -68,7 +74,7 @@ def _noise_shapes(pink: bool, n: int, fs_hz: int, hrtf, device: torch.device) ->
         if len(_SHAPES) >= 8:
             _SHAPES.clear()
         power, coh = _diffuse_curves(hrtf, n)
-        tilt = 1.0 / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1.0 / fs_hz), 20.0) / 1000.0) if pink else 1.0
+        tilt = _pink_tilt(n, fs_hz) if pink else 1.0
         a, b = np.sqrt((1 + coh) / 2) * tilt, np.sqrt((1 - coh) / 2) * tilt
         g = np.stack([np.sqrt(power[0]) * np.stack([a, b]), np.sqrt(power[1]) * np.stack([a, -b])])
         _SHAPES[key] = torch.as_tensor(g, dtype=torch.float32, device=device)
@@ -113,11 +119,9 @@ def foa_noise_batch(kind: str, n: int, fs_hz: int, seeds: list[int], device: tor
         base = gaussian([stream_key("foa-background", int(s), c) for s in seeds for c in range(4)], n, device=device)
         base = base.reshape(len(seeds), 4, n)
         if kind == "pink":
-            tilt = 1.0 / np.sqrt(np.maximum(np.fft.rfftfreq(n, 1.0 / fs_hz), 20.0) / 1000.0)
-            spec = torch.fft.rfft(base, dim=-1) * torch.as_tensor(tilt, dtype=torch.float32, device=device)
+            spec = torch.fft.rfft(base, dim=-1) * torch.as_tensor(_pink_tilt(n, fs_hz), dtype=torch.float32, device=device)
             base = torch.fft.irfft(spec, n, dim=-1)
-    scale = torch.tensor([1.0, 3**-0.5, 3**-0.5, 3**-0.5], dtype=torch.float32, device=device)[:, None]
-    out = base * scale
+    out = base * torch.tensor(DIFFUSE_GAINS, dtype=torch.float32, device=device)[:, None]
     out = out / torch.sqrt(torch.mean(out[:, :1].double() ** 2, dim=2, keepdim=True) + 1e-30).float()
     return list(out.cpu().numpy())
 
@@ -174,11 +178,10 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
         if sc.background is not None:
             groups.setdefault((sc.background["type"], int(round(sc.duration_s * sc.sample_rate_hz))), []).append(i)
     for (kind, n), members in groups.items():
-        noises = diffuse_noise_batch(kind, n, renderer.fs_hz, renderer.synth.hrtf, [scenes[i].seed for i in members],
-                                     renderer.device)
-        result.noises.update(zip(members, noises))
+        seeds = [scenes[i].seed for i in members]
+        result.noises.update(zip(members, diffuse_noise_batch(kind, n, renderer.fs_hz, renderer.synth.hrtf, seeds,
+                                                              renderer.device)))
         if foa_renderer is not None:
-            seeds = [scenes[i].seed for i in members]
             result.foa_noises.update(zip(members, foa_noise_batch(kind, n, renderer.fs_hz, seeds, renderer.device)))
     result.dry_s, result.device_s = t1 - t0, time.perf_counter() - t1
     return result
@@ -191,36 +194,31 @@ def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recip
     for i, sc in enumerate(scenes):
         n = int(round(sc.duration_s * sc.sample_rate_hz))
         mix = rendered.mixes.get(i, np.zeros((2, n), np.float32)).astype(np.float32)
-        if sc.background is not None:
-            noise = rendered.noises[i]
-            power = float(np.mean(mix.astype(np.float64) ** 2))
-            level = np.sqrt(power / 10 ** (sc.background["snr_db"] / 10)) if power > 0 else 10 ** (-50 / 20)
-            mix = mix + noise * np.float32(level)
-        peak = float(np.abs(mix).max())
-        gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
-        sc.extra["output_gain_db"] = round(20 * np.log10(gain), 4)
-        mix = mix * np.float32(gain)
+        mix, sc.extra["output_gain_db"] = _finish(mix, mix, sc.background, rendered.noises.get(i))
         row = _row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits, flac_level)
         if rendered.foa_mixes is not None:
-            foa = _with_background(rendered.foa_mixes.get(i, np.zeros((4, n), np.float32)), sc, rendered.foa_noises.get(i))
-            peak = float(np.abs(foa).max())
-            gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
-            sc.extra["output_gain_db_foa"] = round(20 * np.log10(gain), 4)
-            row["audio_foa"] = {"bytes": encode(foa * np.float32(gain), sc.sample_rate_hz, codec, bits, flac_level),
+            foa = rendered.foa_mixes.get(i, np.zeros((4, n), np.float32)).astype(np.float32)
+            foa, sc.extra["output_gain_db_foa"] = _finish(foa, foa[0], sc.background, rendered.foa_noises.get(i))
+            row["audio_foa"] = {"bytes": encode(foa, sc.sample_rate_hz, codec, bits, flac_level),
                                 "path": sc.id + ".foa" + CODECS[codec][2]}
             row["scene"] = sc.to_json()  # with the FOA gain
         rows.append(row)
     return rows
 
 
-def _with_background(foa: np.ndarray, sc: SceneSpec, noise: np.ndarray | None) -> np.ndarray:
-    """The FOA mix plus its background at the scene's SNR relative to the sources' W power."""
-    foa = foa.astype(np.float32)
-    if sc.background is None:
-        return foa
-    power = float(np.mean(foa[0].astype(np.float64) ** 2))
-    level = np.sqrt(power / 10 ** (sc.background["snr_db"] / 10)) if power > 0 else 10 ** (-50 / 20)
-    return foa + noise * np.float32(level)
+def _finish(mix: np.ndarray, reference: np.ndarray, background: dict | None, noise: np.ndarray | None):
+    """(mix with its background, peak-guarded; the guard's gain in dB rounded to 1e-4).
+
+    The background is added at ``background["snr_db"]`` below the mean power of ``reference``
+    (both ears; FOA's W channel), or at -50 dBFS over silence; a mix whose peak would pass
+    :data:`PEAK_LIMIT` is scaled down to it."""
+    if background is not None:
+        power = float(np.mean(reference.astype(np.float64) ** 2))
+        level = np.sqrt(power / 10 ** (background["snr_db"] / 10)) if power > 0 else 10 ** (-50 / 20)
+        mix = mix + noise * np.float32(level)
+    peak = float(np.abs(mix).max())
+    gain = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
+    return mix * np.float32(gain), round(20 * np.log10(gain), 4)
 
 
 def _row(sc: SceneSpec, mix, infos, hrtf, recipe_hash: str, codec: str, bits: int, flac_level: int) -> dict:

@@ -67,18 +67,17 @@ def _check_shard(ds: Dataset, record, expected_schema) -> tuple[int, list[str]]:
         problems.append(f"{file}: rows of split {sorted(splits - {record.split})[0]!r} in a {record.split!r} shard")
     rates = table.column("sample_rate").to_pylist()
     durations = table.column("duration").to_pylist()
-    for column, channels in AUDIO_COLUMNS:
-        if column not in table.column_names:
-            continue
-        for row_id, cell, rate, duration in zip(ids, table.column(column).to_pylist(), rates, durations):
+    columns = [(c, n, table.column(c).to_pylist()) for c, n in AUDIO_COLUMNS if c in table.column_names]
+    for r, (row_id, rate, duration) in enumerate(zip(ids, rates, durations)):
+        for column, channels, cells in columns:
             try:
-                x, fs = decode((cell or {}).get("bytes") or b"", f"{file} row {row_id} {column}")
+                x, fs = decode((cells[r] or {}).get("bytes") or b"", f"{file} row {row_id} {column}")
             except AudioFileError as e:
                 problems.append(str(e))
                 continue
             if not isinstance(rate, int) or not isinstance(duration, float) or rate <= 0 or not duration > 0:
                 problems.append(f"{file} row {row_id}: sample_rate {rate!r} / duration {duration!r} are not a rate and a length")
-                break
+                break  # once per row, whatever its columns
             frames = round(duration * rate)
             if fs != rate or x.shape[0] != channels or abs(x.shape[1] - frames) > 1 or not np.isfinite(x).all():
                 problems.append(f"{file} row {row_id}: {column} is {x.shape[0]} channels x {x.shape[1]} frames at {fs} Hz, "

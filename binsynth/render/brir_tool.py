@@ -97,21 +97,21 @@ def build_brir(spec: BrirSpec):
         hrtf = load_hrtf(spec.hrtf, spec.fs_hz)
         synth = BRIRSynthesizer(hrtf, spec.fs_hz, resolve_device(spec.device), spec.interpolation)
     (brir,), (info,) = synth.synthesize([request])
+    frames = {
+        "time_zero": "source emission",
+        "head_frame": "AES69: x nose, y left, z up; azimuth deg CCW from front (+90 = left); elevation deg up",
+        "room_frame": "metres, origin at a floor corner, z up; yaw deg CCW from +x",
+    }
     sidecar = {
         "binsynth_version": binsynth.__version__,
         "conventions": {
-            "channels": list(synth.channels),
-            "time_zero": "source emission",
-            "head_frame": "AES69: x nose, y left, z up; azimuth deg CCW from front (+90 = left); elevation deg up",
-            "room_frame": "metres, origin at a floor corner, z up; yaw deg CCW from +x",
+            "channels": list(synth.channels), **frames,
             "level": "direct path amplitude 1/r (r in metres) times the HRIR, HRTF set normalised to unit diffuse-field energy",
         } if hrtf is not None else {
             "channels": list(synth.channels),
             "format": "AmbiX: ACN order W, Y, Z, X; SN3D; head frame (the DCASE / STARSS23 FOA definition): "
                       "W = 1, Y = sin(az) cos(el), Z = sin(el), X = cos(az) cos(el)",
-            "time_zero": "source emission",
-            "head_frame": "AES69: x nose, y left, z up; azimuth deg CCW from front (+90 = left); elevation deg up",
-            "room_frame": "metres, origin at a floor corner, z up; yaw deg CCW from +x",
+            **frames,
             "level": "direct path: W amplitude 1/r (r in metres), band-limited above 0.8 of Nyquist",
         },
         "request": asdict(spec),
