@@ -36,8 +36,7 @@ SPEED_CAP_M_S = 1.0
 def moving_version(scenes, fs_hz: int, seed: int):
     """Each scene with every source on a straight line to another point of its room (the
     segment keeps 0.5 m from the walls and the listener), as crossfaded segments."""
-    from binsynth.render.motion import moving_source
-    from binsynth.render.renderer import Scene
+    from binsynth.render.renderer import Scene, Source
 
     rng = np.random.default_rng(seed)
     out = []
@@ -55,10 +54,10 @@ def moving_version(scenes, fs_hz: int, seed: int):
                     break
             start = src.position_m
 
-            def position_at(t, start=start, end=end, length=sc.duration_s):
-                return start + min(t / length, 1.0) * (end - start)
+            def position_at(t, start=start, end=end, onset=src.onset_s, length=sc.duration_s):
+                return start + min(max(t - onset, 0.0) / length, 1.0) * (end - start)
 
-            parts += moving_source(src.signal, fs_hz, position_at, onset_s=src.onset_s, gain_db=src.gain_db, tail_index=k)
+            parts.append(Source.moving(src.signal, fs_hz, position_at, onset_s=src.onset_s, gain_db=src.gain_db))
         out.append(Scene(sc.room, sc.listener_m, parts, sc.duration_s, sc.yaw_deg, sc.pitch_deg, seed=sc.seed))
     return out
 
@@ -102,7 +101,7 @@ def main() -> None:
     report = {
         **machine_info(device), **git_state(), "date": time.strftime("%Y-%m-%d"),
         "fs_hz": args.fs, "duration_s": args.duration, "sources": 3, "scenes": args.scenes,
-        "moving_scenes": args.moving_scenes, "segments_per_moving_scene": int(np.mean([len(s.sources) for s in moving])),
+        "moving_scenes": args.moving_scenes, "keyframes_per_moving_scene": int(np.mean([sum(s.keyframes.centres.size for s in sc.sources) for sc in moving])),
         "binaural_scenes_per_s": round(static_rate, 3),
         "binaural_foa_scenes_per_s": round(both_rate, 3),
         "both_vs_binaural": round(both_rate / static_rate, 3),

@@ -12,7 +12,7 @@ from binsynth.acoustics.brir import BRIRSynthesizer
 from binsynth.acoustics.foa import FOASynthesizer
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.geometry import head_to_room
-from binsynth.render.motion import HOP_S, moving_source, segment_windows
+from binsynth.render.motion import window
 from binsynth.render.renderer import Renderer, Scene, Source
 
 FS = 16000
@@ -27,13 +27,25 @@ def _arc(az0: float, rate_deg_s: float, dist: float = 2.0, el: float = 0.0):
     return lambda t: head_to_room(az0 + rate_deg_s * t, el, dist, LISTENER, 0.0)
 
 
-def test_segment_windows_add_up_to_one():
-    for n, hop in ((FS, 800), (FS + 123, 800), (7, 3)):
-        centres, windows = segment_windows(n, hop)
-        total = np.zeros(n + 4 * hop)
-        for c, w in zip(centres, windows):
-            total[c + hop : c + 3 * hop] += w  # offset by 2 hop: the first window starts at -hop
-        np.testing.assert_allclose(total[2 * hop : 2 * hop + n], 1.0, atol=1e-12)
+def test_keyframe_windows_cover_the_source_and_add_up_to_one():
+    """At every rate and onset (odd hops, onsets between samples), the Hann windows of a
+    source's keyframes sum to 1 over its samples and the centres sit on the clip's frame grid."""
+    from binsynth.scene.paths import hop_samples, keyframe_centres
+
+    for fs in (8000, 16000, 22050, 44100):
+        hop = hop_samples(fs)
+        for start, n in ((0, fs), (int(0.123 * fs), 7), (hop // 2, hop), (3 * hop + 1, 2 * hop - 1)):
+            centres = keyframe_centres(start, start + n, hop)
+            assert np.all((centres - hop // 2) % hop == 0)
+            total = np.zeros(start + n + 4 * hop)
+            for c in centres:
+                lo = c - hop
+                w = window(hop)
+                keep = np.arange(lo, lo + 2 * hop) >= 0
+                total[np.arange(lo, lo + 2 * hop)[keep]] += w[keep]
+            np.testing.assert_allclose(total[start : start + n], 1.0, atol=1e-12)
+            # no keyframe whose window misses the source
+            assert centres[0] + hop > start and centres[-1] - hop < start + n
 
 
 @pytest.mark.parametrize("receiver", ["binaural", "foa"])
@@ -41,34 +53,23 @@ def test_a_path_that_does_not_move_renders_as_the_static_source(receiver, sphere
     synth = BRIRSynthesizer(sphere48, FS) if receiver == "binaural" else FOASynthesizer(FS)
     room = ShoeboxRoom.from_rt60([7.0, 6.0, 3.0], 0.4)
     x, where = _noise(1.5), head_to_room(50.0, 10.0, 1.8, LISTENER, 0.0)
-    static = Scene(room, LISTENER, [Source(x, where, onset_s=0.2, gain_db=-3.0)], 2.0, seed=9)
-    moving = Scene(room, LISTENER, moving_source(x, FS, lambda t: where, onset_s=0.2, gain_db=-3.0, tail_index=0), 2.0,
+    static = Scene(room, LISTENER, [Source(x, where, onset_s=0.2 + 0.3 / FS, gain_db=-3.0)], 2.0, seed=9)
+    moving = Scene(room, LISTENER, [Source.moving(x, FS, lambda t: where, onset_s=0.2 + 0.3 / FS, gain_db=-3.0)], 2.0,
                    seed=9)
     (a, b), _ = Renderer(synth).render([static, moving])
-    assert len(moving.sources) == int(np.ceil(x.size / (HOP_S * FS))) + 1
-    assert np.abs(b - a).max() <= 1e-6 * np.abs(a).max()  # float32 sums of ~30 segments
+    assert moving.sources[0].keyframes.centres.size == 17  # frames 2..16, and one window each side
+    assert np.abs(b - a).max() <= 1e-6 * np.abs(a).max()
 
 
-def test_segments_share_one_sample_grid_at_an_odd_hop():
-    """44.1 kHz (a 2205-sample hop) and an onset between two samples: the segments of a still
-    constant signal add back to the static placement (no segment a sample off)."""
-    from binsynth.render.renderer import place_sources
-
-    fs = 44100
-    x = np.full(fs, 0.5, dtype=np.float32)
-    where = head_to_room(0.0, 0.0, 1.0, LISTENER, 0.0)
-    onset = 0.1 + 0.5 / fs
-    static = place_sources(Scene(None, LISTENER, [Source(x, where, onset_s=onset)], 1.5), fs)[0]
-    parts = place_sources(Scene(None, LISTENER, moving_source(x, fs, lambda t: where, onset_s=onset, tail_index=0), 1.5), fs)
-    np.testing.assert_allclose(parts.sum(0), static, atol=1e-6)
-
-
-def test_a_tail_index_past_the_key_space_is_refused():
-    from binsynth.errors import ConfigError
-
-    scene = Scene(None, LISTENER, [Source(_noise(0.1), head_to_room(0.0, 0.0, 1.0, LISTENER, 0.0), tail_index=1024)], 0.2)
-    with pytest.raises(ConfigError, match="a tail index of 1024: at most 1023 per scene"):
-        scene.requests()
+def test_a_moving_source_renders_the_same_alone_or_with_others(sphere48):
+    """Batching and chunking do not change a moving source's render."""
+    room = ShoeboxRoom.from_rt60([7.0, 6.0, 3.0], 0.5)
+    scenes = [Scene(room, LISTENER, [Source.moving(_noise(1.0, seed), FS, _arc(20.0 * seed, 30.0), onset_s=0.1 * seed),
+                                     Source(_noise(0.5, 9), head_to_room(-40.0, 0.0, 2.0, LISTENER, 0.0))], 1.5, seed=seed)
+              for seed in range(3)]
+    together, _ = Renderer(BRIRSynthesizer(sphere48, FS)).render(scenes)
+    alone, _ = Renderer(BRIRSynthesizer(sphere48, FS), chunk_scenes=1).render(scenes[1:2])
+    np.testing.assert_allclose(alone[0], together[1], atol=1e-6)
 
 
 def _frames(y: np.ndarray, frame: int):
@@ -81,7 +82,7 @@ def test_foa_direction_follows_the_path():
     at the path's azimuth at the frame's centre (median error <= 5 deg)."""
     path = _arc(-60.0, 40.0)
     x = _noise(3.0, seed=1)
-    scene = Scene(None, LISTENER, moving_source(x, FS, path, tail_index=0), 3.0, seed=1)
+    scene = Scene(None, LISTENER, [Source.moving(x, FS, path)], 3.0, seed=1)
     (mix,), _ = Renderer(FOASynthesizer(FS)).render([scene])
     errors = []
     for k, seg in _frames(mix.astype(np.float64), FS // 10):
@@ -99,7 +100,7 @@ def test_binaural_lateral_side_follows_the_path(axd48):
     whose lateral angle is at least 20 deg."""
     path = _arc(70.0, -40.0)
     x = _noise(3.5, seed=2)
-    scene = Scene(None, LISTENER, moving_source(x, FS, path, tail_index=0), 3.5, seed=2)
+    scene = Scene(None, LISTENER, [Source.moving(x, FS, path)], 3.5, seed=2)
     (mix,), _ = Renderer(BRIRSynthesizer(axd48, FS)).render([scene])
     agree, counted = 0, 0
     for k, (left, right) in _frames(mix.astype(np.float64), FS // 10):
@@ -115,8 +116,8 @@ def test_binaural_lateral_side_follows_the_path(axd48):
 
 
 def _switch_energy_ratio(mix: np.ndarray, hop: int) -> float:
-    """High-passed (> 2 kHz) energy in 4 ms around the points where impulse responses change,
-    over the same elsewhere (segment centres), for a 300 Hz tone whose own spectrum has
+    """High-passed (> 2 kHz) energy in 4 ms around the points where impulse responses change
+    (halfway between keyframes), over the same at the keyframes, for a 300 Hz tone whose own spectrum has
     nothing above 2 kHz."""
     sos = signal.butter(6, 2000.0, "highpass", fs=FS, output="sos")
     hp = signal.sosfiltfilt(sos, mix.astype(np.float64), axis=-1)
@@ -125,8 +126,8 @@ def _switch_energy_ratio(mix: np.ndarray, hop: int) -> float:
     def energy(points):
         return np.mean([(hp[..., p - half : p + half] ** 2).sum() for p in points if half <= p < hp.shape[-1] - half])
 
-    centres = np.arange(4 * hop, hp.shape[-1] - 4 * hop, hop)
-    return energy(centres + hop // 2) / energy(centres)
+    switches = np.arange(4 * hop, hp.shape[-1] - 4 * hop, hop)  # halfway between keyframes
+    return energy(switches) / energy(switches + hop // 2)
 
 
 def test_no_click_where_impulse_responses_change():
@@ -136,10 +137,24 @@ def test_no_click_where_impulse_responses_change():
     tone = (0.3 * np.sin(2 * np.pi * 300.0 * t)).astype(np.float32)
     path = _arc(-80.0, 80.0, dist=1.5)
     synth = FOASynthesizer(FS)
-    crossfaded = Scene(None, LISTENER, moving_source(tone, FS, path, tail_index=0), 2.0)
-    hop = int(HOP_S * FS)
-    hard = [Source(tone[max(0, c - hop // 2) : c + hop // 2], path(c / FS), onset_s=max(0, c - hop // 2) / FS, tail_index=0)
-            for c in range(0, tone.size, hop)]
+    crossfaded = Scene(None, LISTENER, [Source.moving(tone, FS, path)], 2.0)
+    hop = FS // 10
+    # the same keyframes switched hard halfway between them (gpuRIR style)
+    hard = [Source(tone[c - hop // 2 : c + hop // 2], path(c / FS), onset_s=(c - hop // 2) / FS)
+            for c in range(hop // 2, tone.size, hop)]
     (smooth, switched), _ = Renderer(synth).render([crossfaded, Scene(None, LISTENER, hard, 2.0)])
     assert _switch_energy_ratio(smooth, hop) <= 1.5
     assert _switch_energy_ratio(switched, hop) >= 3.0
+
+
+def test_keyframes_synthesised_in_small_batches_render_the_same(sphere48, monkeypatch):
+    """Memory is bounded by synthesising a few keyframes at a time; the split changes nothing."""
+    import binsynth.render.renderer as R
+
+    room = ShoeboxRoom.from_rt60([6.0, 5.0, 3.0], 0.3)
+    scene = Scene(room, LISTENER, [Source.moving(_noise(1.2, 4), FS, _arc(-30.0, 25.0), onset_s=0.15)], 1.5, seed=4)
+    (whole,), _ = Renderer(BRIRSynthesizer(sphere48, FS)).render([scene])
+    monkeypatch.setattr(R, "KEYFRAMES_PER_BATCH", 4)
+    (split,), _ = Renderer(BRIRSynthesizer(sphere48, FS)).render([scene])
+    assert scene.sources[0].keyframes.centres.size > 3 * 4
+    np.testing.assert_allclose(split, whole, atol=1e-6)

@@ -29,7 +29,9 @@ CENTRES = dict(zip(SECTORS, [0, 45, 90, 135, 180, -135, -90, -45]))
 
 
 def random_scene(rng: np.random.Generator, index: int = 0) -> SceneSpec:
-    """1–6 sources, labels often repeated, directions often on or near decision boundaries."""
+    """1–6 sources, labels often repeated, directions often on or near decision boundaries;
+    in about a third of the scenes some sources move (their trajectories, which the
+    generator is given, ride along in ``scene.extra["tracks"]``)."""
     n = int(rng.integers(1, 7))
     sources = []
     for _ in range(n):
@@ -46,7 +48,39 @@ def random_scene(rng: np.random.Generator, index: int = 0) -> SceneSpec:
         room = RoomSpec(False, [4.0, 5.0, 3.0], None, np.full((6, 7), 0.3).tolist())
     else:
         room = RoomSpec(False, [float(x) for x in rng.uniform(2.0, 14.0, 3)], float(rng.uniform(0.1, 1.6)))
-    return SceneSpec(index, "train", 1, 16000, 8.0, room, ListenerSpec([1.0, 1.0, 1.6]), sources, "test")
+    scene = SceneSpec(index, "train", 1, 16000, 8.0, room, ListenerSpec([1.0, 1.0, 1.6]), sources, "test")
+    if rng.random() < 0.35:
+        tracks = [random_track(rng, s) if rng.random() < 0.6 else [] for s in sources]
+        for s, track in zip(sources, tracks):
+            if track:
+                s.motion = {"path": "test"}
+        scene.extra["tracks"] = tracks if any(tracks) else None
+    return scene
+
+
+def random_track(rng: np.random.Generator, s: SourceSpec) -> list[list[float]]:
+    """(t, az, el, dist) at the centres of the 100 ms frames [onset, offset) overlaps: an arc,
+    a straight line, a path that turns back, or one that barely moves."""
+    t = (np.arange(math.floor(s.onset_s / 0.1), math.ceil(s.offset_s / 0.1)) + 0.5) * 0.1
+    tau = np.clip(t - s.onset_s, 0.0, s.offset_s - s.onset_s)
+    kind = rng.choice(["arc", "line", "line", "wobble", "tiny"])
+    az = np.full(t.shape, s.azimuth_deg)
+    el = np.full(t.shape, s.elevation_deg)
+    dist = np.full(t.shape, s.distance_m)
+    if kind == "arc":
+        az = s.azimuth_deg + float(rng.choice([-40, -20, -10, 10, 20, 40])) * tau
+    elif kind == "wobble":
+        az = s.azimuth_deg + 35.0 * np.sin(2 * np.pi * tau / max(tau[-1], 1e-3))
+    elif kind == "tiny":
+        az = s.azimuth_deg + 3.0 * tau / max(tau[-1], 1e-3)
+    else:
+        start = dist[0] * unit(s)
+        step = rng.normal(size=3) * [1.0, 1.0, 0.3]
+        p = start + np.outer(tau, step / np.linalg.norm(step) * rng.uniform(0.3, 1.5))
+        dist = np.linalg.norm(p, axis=1)
+        az = np.degrees(np.arctan2(p[:, 1], p[:, 0]))
+        el = np.degrees(np.arcsin(p[:, 2] / dist))
+    return [[float(a), float(wrap(b)), float(c), float(d)] for a, b, c, d in zip(t, az, el, dist)]
 
 
 # --------------------------------------------------------------------------- oracle
@@ -155,12 +189,17 @@ def oracle(scene: SceneSpec, task: str, question: str):
     variant, tid, slots = parse(task, question)
     srcs = scene.sources
     by_label = Counter(lab(s) for s in srcs)
+    tracks = scene.extra.get("tracks") or [[] for _ in srcs]
+    track = {id(s): np.asarray(tr, dtype=float).reshape(-1, 4) for s, tr in zip(srcs, tracks)}
+    if task in RANKING:
+        assert not any(tracks), f"{task} asked in a scene where a source moves"
 
     def named(slot):  # the one source called "the <label>"; its label must be unique
         text = slots[slot]
         assert text.lower().startswith("the "), text
         matches = [s for s in srcs if lab(s) == text[4:].lower()]
         assert len(matches) == 1, f"{text!r} does not name exactly one source"
+        assert task not in WHERE or not track[id(matches[0])].size, f"{task} asked about a moving source"
         return matches[0]
 
     def ranked(key, reverse=False, among=srcs):
@@ -263,9 +302,72 @@ def oracle(scene: SceneSpec, task: str, question: str):
         assert a1 != a2
         if anchor is not None and None not in (cond_value(anchor, a1), cond_value(anchor, a2)):
             ans = "yes" if cond_value(anchor, a1) == v1 and cond_value(anchor, a2) == v2 else "no"
+    elif task in MOTION:
+        ans = motion_oracle(task, variant, slots, srcs, track, named)
     else:  # pragma: no cover
         raise AssertionError(task)
     return ans, (variant, tid)
+
+
+WHERE = {"side", "direction_sector", "direction_degrees", "elevation", "distance", "near_far", "where_how_far",
+         "lateral_relation", "front_back_relation", "closer", "rotation", "face_source"}
+RANKING = {"extreme_lateral", "extreme_distance", "source_at_sector", "nearest_if_stopped", "behind_when_facing",
+           "compound"}
+MOTION = {"moving_or_still", "motion_direction", "approach", "path_sectors", "which_moves", "nearer_at_end"}
+
+
+def _units(tr: np.ndarray) -> np.ndarray:
+    az, el = np.radians(tr[:, 1]), np.radians(tr[:, 2])
+    return np.stack([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], 1)
+
+
+def clearly_moving(tr: np.ndarray) -> bool:
+    if not tr.size:
+        return False
+    u = _units(tr)
+    turn = np.degrees(np.arccos(np.clip(u @ u[0], -1, 1))).max()
+    return turn >= 10.0 or np.abs(tr[:, 3] - tr[0, 3]).max() / tr[0, 3] >= 0.2
+
+
+def monotone(v: np.ndarray, slack: float) -> bool:
+    """Never turns back by more than ``slack`` against the first-to-last direction."""
+    return bool(np.all(np.maximum.accumulate(v) - v <= slack)) if v[-1] >= v[0] else \
+        bool(np.all(v - np.minimum.accumulate(v) <= slack))
+
+
+def motion_oracle(task, variant, slots, srcs, track, named):
+    end_dist = lambda s: track[id(s)][-1, 3] if track[id(s)].size else s.distance_m
+    if task == "which_moves":
+        movers = [s for s in srcs if track[id(s)].size]
+        if len(srcs) >= 2 and len(movers) == 1 and clearly_moving(track[id(movers[0])]) \
+                and Counter(lab(s) for s in srcs)[lab(movers[0])] == 1:
+            return lab(movers[0])
+        return None
+    if task == "nearer_at_end":
+        x, y = named("x"), named("y")
+        if (clearly_moving(track[id(x)]) or clearly_moving(track[id(y)])) and apart(end_dist(x), end_dist(y)):
+            return lab(min((x, y), key=end_dist))
+        return None
+    x = named("x")
+    tr = track[id(x)]
+    if task == "moving_or_still":
+        return "still" if not tr.size else ("moving" if clearly_moving(tr) else None)
+    if not tr.size:
+        return None
+    if task == "motion_direction":
+        phi = np.degrees(np.arcsin(np.clip(_units(tr)[:, 1], -1, 1)))
+        if abs(phi[-1] - phi[0]) >= 15 and monotone(phi, 1.0):
+            return "right to left" if phi[-1] > phi[0] else "left to right"
+        return None
+    if task == "approach":
+        d = tr[:, 3]
+        if apart(d[0], d[-1]) and monotone(d, 0.01):
+            return "approaching" if d[-1] < d[0] else "receding"
+        return None
+    if task == "path_sectors":
+        a, b = sector(tr[0, 1], tr[0, 2]), sector(tr[-1, 1], tr[-1, 2])
+        return f"from {a} to {b}" if clearly_moving(tr) and a and b else None
+    raise AssertionError(task)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -279,7 +381,8 @@ def corpus():
     for i in range(240):
         scene = random_scene(rng, i)
         form = ("open", "mc4", "mixed")[i % 3]
-        for item in generate_items(scene, np.random.default_rng([7, i]), n_questions=10, form=form):
+        for item in generate_items(scene, np.random.default_rng([7, i]), n_questions=10, form=form,
+                                   trajectories=scene.extra.get("tracks")):
             out.append((scene, form, item))
     return out
 
@@ -459,6 +562,17 @@ def test_worked_examples():
 
 
 @pytest.mark.parametrize("task,text,canon", [
+    ("moving_or_still", "It is stationary", "still"),
+    ("moving_or_still", "not moving", "still"),
+    ("moving_or_still", "It moves", "moving"),
+    ("motion_direction", "from the left to the right", "left to right"),
+    ("motion_direction", "Right to left.", "right to left"),
+    ("motion_direction", "it moves to the left", "right to left"),
+    ("approach", "It is coming closer", "approaching"),
+    ("approach", "moving away from me", "receding"),
+    ("path_sectors", "From front-left to back", "from front-left to back"),
+    ("path_sectors", "starts behind you then ends on the right", "from back to right"),
+    ("path_sectors", "from the left", "from the left"),
     ("direction_sector", "Front-Left", "front-left"),
     ("direction_sector", "to the left, in front of you", "front-left"),
     ("direction_sector", "behind you", "back"),

@@ -62,6 +62,10 @@ class BRIRRequest:
     max_order: cap on reflection order; None = every image before the transition time.
     tail: add the diffuse tail (ignored in free field).
     air_absorption: overrides the room's setting in free field.
+    early: keep the early part (False: the tail alone, still level-matched to this
+           position's reflections; a moving source's tail, see :mod:`binsynth.render.motion`).
+    transition_s: the transition time to use instead of this position's own (a moving
+           source's keyframes share one, so its early parts and its one tail join).
     """
 
     room: ShoeboxRoom | None
@@ -73,6 +77,8 @@ class BRIRRequest:
     max_order: int | None = None
     tail: bool = True
     air_absorption: bool = True
+    early: bool = True
+    transition_s: float | None = None
 
     def __post_init__(self):
         self.listener_m = np.asarray(self.listener_m, dtype=np.float64)
@@ -178,6 +184,8 @@ class BRIRSynthesizer:
                 along = 2 * wall - src[:, axis] - lst[:, axis]
                 first = np.maximum(first, np.sqrt((others**2).sum(1) + along**2))
         transition = np.minimum(np.maximum(mixing, first / c + FADE_S / 2), MAX_TRANSITION_S)
+        forced = [i for i, r in enumerate(requests) if r.transition_s is not None]
+        transition[forced] = [requests[i].transition_s for i in forced]
         faded = has_room & ~fixed  # every image before the transition, faded out across it
         max_order = np.where(~has_room, 0, np.where(fixed, order, big))
         max_path = np.where(faded, c * (transition + FADE_S / 2), np.inf)
@@ -202,6 +210,10 @@ class BRIRSynthesizer:
             )
             for i in range(len(requests))
         ]
+
+    def transition_times(self, requests: list[BRIRRequest]) -> np.ndarray:
+        """Each request's transition time, seconds (NaN without a tail: free field, a fixed order)."""
+        return np.array([np.nan if p["transition"] is None else p["transition"] for p in self._plan_all(requests)])
 
     def _hrtf_spectra(self, nfft: int) -> torch.Tensor:
         if nfft not in self._spectra:
@@ -229,7 +241,11 @@ class BRIRSynthesizer:
         for nfft_early, idx in _group(plans, "nfft_early").items():
             early, stats = self._early([requests[i] for i in idx], [plans[i] for i in idx], nfft_early)
             # n_taps >= the early buffer for every request (see _plan), so it fits whole
-            batch[torch.as_tensor(idx, device=self.device), :, : early.shape[-1]] = early
+            keep = [j for j, i in enumerate(idx) if requests[i].early]
+            if len(keep) == len(idx):
+                batch[torch.as_tensor(idx, device=self.device), :, : early.shape[-1]] = early
+            elif keep:
+                batch[torch.as_tensor([idx[j] for j in keep], device=self.device), :, : early.shape[-1]] = early[keep]
             for j, i in enumerate(idx):
                 infos[i] = self._info(requests[i], plans[i], stats[j])
                 tail_db[i] = stats[j]["tail_match_db"]
@@ -292,7 +308,9 @@ class BRIRSynthesizer:
         trans = torch.tensor([p["transition"] if p["transition"] is not None else np.inf for p in plans], **f64)[req]
         s = ((delay / self.fs_hz - (trans - FADE_S / 2)) / FADE_S).clamp(0.0, 1.0)
         weight = torch.where(imgs.order == 0, torch.ones_like(s), torch.cos(0.5 * torch.pi * s))
-        tail_db = self._tail_match_db(req, imgs.order, delay / self.fs_hz, gain, trans, rooms, len(reqs))
+        # the level match only where a tail follows (keyframes of moving sources have none)
+        match = torch.tensor([p["transition"] if p["reverberant"] else np.inf for p in plans], **f64)[req]
+        tail_db = self._tail_match_db(req, imgs.order, delay / self.fs_hz, gain, match, rooms, len(reqs))
         gain = gain * weight[:, None]
         acc = self._accumulate(req, imgs.order, unit, gain, delay, nfft, len(reqs))
         early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]

@@ -64,8 +64,13 @@ def inspect_command(
     info.add_row("HRTF", "\n".join(f"{n}, sha256\n{s}" for n, s in hrtfs))
     labels = Counter(values["label"].tolist())
     info.add_row("classes", f"{len(labels)}: " + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())))
+    moving = ""
+    src_type = table.schema.field("sources").type.value_type
+    if src_type.get_field_index("moving") >= 0:  # a dataset with sources.motion
+        flags = table.column("sources").combine_chunks().flatten().field("moving").to_pylist()
+        moving = f"; {sum(bool(f) for f in flags)} moving (trajectories on the 100 ms grid)"
     info.add_row("sources", f"{len(values['label'])} in {len(values['split'])} scenes "
-                            f"({_span(values['n_sources'].astype(float), '')} per scene)")
+                            f"({_span(values['n_sources'].astype(float), '')} per scene){moving}")
     if check is None:
         info.add_row("verified", "not checked (--no-verify)")
     else:

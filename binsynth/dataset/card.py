@@ -28,6 +28,9 @@ CONVENTIONS = """\
 FOA_CONVENTIONS = """- **FOA** (`audio_foa`): four channels, **AmbiX — ACN order W, Y, Z, X, SN3D** normalisation, in the head frame above (the DCASE / STARSS23 FOA definition): a plane wave from azimuth φ, elevation θ has W = 1, Y = sin φ cos θ, Z = sin θ, X = cos φ cos θ. The same scene as `audio`, heard by an ideal first-order microphone at the head centre; its background noise is isotropic (Y, Z, X uncorrelated, each 1/3 of W's power) at the scene's SNR relative to the sources' W power; its peak guard is `output_gain_db_foa` in the `scene` JSON.
 """
 
+MOTION_CONVENTIONS = """- **Moving sources** (`sources[].moving`, `sources[].trajectory`): a moving source's `azimuth`, `elevation`, `distance` are where it starts; its `trajectory` lists `{t, azimuth, elevation, distance}` at the centres of the 100 ms frames it is active in (frame k covers [0.1 k, 0.1 (k + 1)) s; `t` = 0.1 k + 0.05), in the head frame above: the positions rendered (one early response per frame centre, crossfaded with 200 ms Hann windows; one diffuse tail per source). A still source's trajectory is empty. Paths: `arc` (distance and elevation kept, azimuth turning at a constant rate) or `line` (straight, horizontal, constant speed); the `scene` JSON holds each path (`motion`). Doppler shift is only what the crossfade of responses with changing delays gives.
+"""
+
 
 def _hrtf_lines(recipe) -> tuple[list[str], set[str]]:
     from binsynth.acoustics import registry
@@ -66,7 +69,8 @@ def dataset_card(recipe, manifest, folder=None) -> str:
         "dataset_info": {"splits": [{"name": s, "num_bytes": sizes[s], "num_examples": counts[s]} for s in splits]},
         "license": _HUB_LICENCES.get(next(iter(licences)), "other") if len(licences) == 1 else "other",
         "task_categories": ["audio-classification", "question-answering"],
-        "tags": ["binaural", *(["ambisonics"] if foa else []), "spatial-audio", "synthetic", "binsynth"],
+        "tags": ["binaural", *(["ambisonics"] if foa else []), *(["moving-sources"] if recipe.sources.motion else []),
+                 "spatial-audio", "synthetic", "binsynth"],
     }
     skipped = manifest.stats.get("skipped_audio") or {}
     corpora = corpora_for(recipe)
@@ -90,10 +94,11 @@ def dataset_card(recipe, manifest, folder=None) -> str:
         + ", ".join(f"{s} {counts[s]} scenes" for s in splits)
         + f"; {recipe.audio.sample_rate_hz} Hz, two channels"
         + (" (`audio`) and first-order ambisonics, four channels (`audio_foa`)" if foa else "") + ".\n",
-        "## Conventions\n\n" + CONVENTIONS + (FOA_CONVENTIONS if foa else ""),
+        "## Conventions\n\n" + CONVENTIONS + (FOA_CONVENTIONS if foa else "")
+        + (MOTION_CONVENTIONS if recipe.sources.motion is not None else ""),
         "## HRTF sets\n\n" + "\n".join(hrtf_lines) + "\n",
         "## Source corpora and split partitioning\n\nNo clip appears in two splits.\n\n" + "\n".join(corpus_lines) + "\n",
-        "## Questions and answers\n\n" + describe_tasks() + "\n",
+        "## Questions and answers\n\n" + describe_tasks(motion=recipe.sources.motion is not None) + "\n",
         "## Loading\n\n```python\nimport datasets\nds = datasets.load_dataset(\"path/to/this/folder\")\n```\n",
         "## Recipe\n\n```yaml\n" + resolved_yaml(recipe) + "```\n",
     ]

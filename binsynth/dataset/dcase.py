@@ -12,30 +12,21 @@ Frame k covers [0.1 k, 0.1 (k + 1)) s; a source is listed in every frame its
 the STARSS23 / DCASE2024 conventions, which are binsynth's head frame. The class index is
 the label's position in ``classes.csv`` (sorted labels of the dataset's corpora); the
 source index counts sources of the same class within a scene, in onset order, as STARSS
-does. Lines are sorted by frame, class, source. A static source has the same direction in
-every frame.
+does. Lines are sorted by frame, class, source. A still source has the same direction in
+every frame; a moving source (datasets with ``sources.motion``) has its ``trajectory``'s
+direction of each frame — the position rendered at the frame's centre.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Callable
 from pathlib import Path
 
 from binsynth.dataset.reader import Dataset
 from binsynth.errors import ConfigError, PathError
-
-#: Label resolution of the metadata, seconds (STARSS23 / DCASE).
-FRAME_S = 0.1
-
-
-def frames_active(onset_s: float, offset_s: float) -> range:
-    """Indices of the 100 ms frames that [onset_s, offset_s) overlaps."""
-    first = math.floor(onset_s / FRAME_S + 1e-9)
-    end = math.ceil(offset_s / FRAME_S - 1e-9)
-    return range(first, max(first, end))
+from binsynth.scene.paths import FRAME_S, active_frames as frames_active
 
 
 def _int_azimuth(azimuth_deg: float) -> int:
@@ -51,10 +42,15 @@ def metadata_lines(sources: list[dict], classes: dict[str, int]) -> list[tuple[i
         label = src["label"]
         index = counts.get(label, 0)
         counts[label] = index + 1
-        row = (classes[label], index, _int_azimuth(src["azimuth"]), int(round(src["elevation"])),
-               int(round(src["distance"] * 100)))
-        lines += [(frame, *row) for frame in frames_active(src["onset"], src["offset"])]
+        if src.get("trajectory"):  # a moving source: where it was rendered at each frame's centre
+            lines += [(int(round(f["t"] / FRAME_S - 0.5)), classes[label], index, *_direction(f)) for f in src["trajectory"]]
+        else:
+            lines += [(frame, classes[label], index, *_direction(src)) for frame in frames_active(src["onset"], src["offset"])]
     return sorted(lines)
+
+
+def _direction(d: dict) -> tuple[int, int, int]:
+    return _int_azimuth(d["azimuth"]), int(round(d["elevation"])), int(round(d["distance"] * 100))
 
 
 def class_names(ds: Dataset) -> list[str]:

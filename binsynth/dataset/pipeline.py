@@ -161,6 +161,7 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     hrtf_name, fs_hz = recipe.hrtf_for(plan.split), recipe.audio.sample_rate_hz
     renderer = _renderer(ctx, hrtf_name, fs_hz, device)
     foa = "foa" in recipe.output.receivers
+    motion = recipe.sources.motion is not None
     foa_renderer = _renderer(ctx, hrtf_name, fs_hz, device, "foa") if foa else None
     t1 = time.perf_counter()
     scenes = [sample_scene(recipe, plan.split, i, ctx["corpora"]) for i in range(plan.first, plan.first + plan.n_scenes)]
@@ -186,11 +187,11 @@ def _render_shard(recipe_text: str, base_dir: str, plan: ShardPlan, out: str, de
     t2 = time.perf_counter()
     store = open_store(out)
     if store.local is not None:
-        digest = write_shard(store.local / plan.file, rows, recipe.audio.sample_rate_hz, foa)
+        digest = write_shard(store.local / plan.file, rows, recipe.audio.sample_rate_hz, foa, motion)
     else:  # written here, then copied to the remote store atomically
         with local_scratch() as scratch:
             local = scratch / Path(plan.file).name
-            digest = write_shard(local, rows, recipe.audio.sample_rate_hz, foa)
+            digest = write_shard(local, rows, recipe.audio.sample_rate_hz, foa, motion)
             store.put_file(plan.file, local)
     stages.update(write=time.perf_counter() - t2, wall=time.perf_counter() - t0, start=t_start, end=time.time(),
                   pid=os.getpid(), scenes=len(rows))

@@ -28,6 +28,7 @@ from binsynth.acoustics.tail import _diffuse_curves
 from binsynth.io.codecs import CODECS, encode
 from binsynth.dsp.noise import gaussian, stream_key
 from binsynth.render.renderer import Renderer, Scene, Source
+from binsynth.scene.paths import positions_at, trajectory
 from binsynth.scene.sampling import draw
 from binsynth.scene.record import SceneSpec
 
@@ -161,7 +162,11 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
         for k, s in enumerate(sc.sources):
             x, g = dry_signal(sc, k, by_name, normalize)
             norm.append(round(g, 4))
-            srcs.append(Source(x, np.asarray(s.position_m), onset_s=s.onset_s, gain_db=s.gain_db))
+            if s.motion is None:
+                srcs.append(Source(x, np.asarray(s.position_m), onset_s=s.onset_s, gain_db=s.gain_db))
+            else:  # the positions the trajectory labels (binsynth.scene.paths)
+                srcs.append(Source.moving(x, sc.sample_rate_hz, lambda t, s=s, sc=sc: positions_at(s, sc.listener, t),
+                                          onset_s=s.onset_s, gain_db=s.gain_db))
         sc.extra["norm_gain_db"] = norm
         jobs.append(Scene(sc.shoebox(), np.asarray(sc.listener.position_m), srcs, sc.duration_s,
                           sc.listener.yaw_deg, sc.listener.pitch_deg, seed=sc.seed))
@@ -196,6 +201,11 @@ def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recip
         mix = rendered.mixes.get(i, np.zeros((2, n), np.float32)).astype(np.float32)
         mix, sc.extra["output_gain_db"] = _finish(mix, mix, sc.background, rendered.noises.get(i))
         row = _row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits, flac_level)
+        if recipe.sources.motion is not None:
+            for spec, src in zip(sc.sources, row["sources"]):
+                src["moving"] = spec.moving
+                src["trajectory"] = [dict(zip(("t", "azimuth", "elevation", "distance"), f))
+                                     for f in trajectory(spec, sc.listener, sc.sample_rate_hz)]
         if rendered.foa_mixes is not None:
             foa = rendered.foa_mixes.get(i, np.zeros((4, n), np.float32)).astype(np.float32)
             foa, sc.extra["output_gain_db_foa"] = _finish(foa, foa[0], sc.background, rendered.foa_noises.get(i))

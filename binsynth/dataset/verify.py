@@ -106,7 +106,8 @@ def verify_dataset(ds: Dataset, progress: Callable[[int], None] | None = None) -
         report.problems.append(f"{e.filename or ds.root}: cannot be read ({e.strerror or e})")
         return report
     report.problems += hashes.problems()
-    schema = None if ds.recipe is None else row_schema(ds.recipe.audio.sample_rate_hz, "foa" in ds.recipe.output.receivers)
+    schema = None if ds.recipe is None else row_schema(ds.recipe.audio.sample_rate_hz, "foa" in ds.recipe.output.receivers,
+                                                     ds.recipe.sources.motion is not None)
     for file, record in sorted(ds.manifest.shards.items()):
         if file not in hashes.missing:
             rows, problems = _check_shard(ds, record, schema)

@@ -13,6 +13,10 @@ in degrees, +90 = above; distances and positions in metres (room frame: origin a
 corner, z up); times in seconds from the start of the clip; rt60 in seconds at 1 kHz;
 audio channel 0 = left ear. ``audio_foa`` (datasets rendered with an FOA receiver too): four
 channels, AmbiX — ACN order W, Y, Z, X, SN3D, head frame (the DCASE / STARSS23 FOA definition).
+Datasets with moving sources add ``moving`` and ``trajectory`` to each source: a moving
+source's azimuth, elevation, distance are where it starts, its trajectory lists
+(t, azimuth, elevation, distance) at the centres of the 100 ms frames it is active in (the
+positions rendered); a still source's trajectory is empty.
 """
 
 from __future__ import annotations
@@ -32,6 +36,20 @@ SOURCE_TYPE = pa.struct([
     ("elevation", pa.float32()),
     ("distance", pa.float32()),
     ("gain_db", pa.float32()),
+])
+
+FRAME_TYPE = pa.struct([
+    ("t", pa.float32()),
+    ("azimuth", pa.float32()),
+    ("elevation", pa.float32()),
+    ("distance", pa.float32()),
+])
+
+#: A source of a dataset whose recipe has ``sources.motion``: ``moving`` and its
+#: ``trajectory`` (frames at the 100 ms grid's centres; empty for a still source).
+MOVING_SOURCE_TYPE = pa.struct(list(SOURCE_TYPE) + [
+    pa.field("moving", pa.bool_()),
+    pa.field("trajectory", pa.list_(FRAME_TYPE)),
 ])
 
 ROOM_TYPE = pa.struct([
@@ -91,20 +109,23 @@ def _feature(dtype: pa.DataType) -> object:
     return {"dtype": _VALUE_NAMES[dtype], "_type": "Value"}
 
 
-def row_fields(foa: bool = False) -> list[pa.Field]:
-    """The columns of a shard; with ``foa``, ``audio_foa`` right after ``audio``."""
-    return ROW_FIELDS[:3] + [pa.field("audio_foa", AUDIO_TYPE)] + ROW_FIELDS[3:] if foa else list(ROW_FIELDS)
+def row_fields(foa: bool = False, motion: bool = False) -> list[pa.Field]:
+    """The columns of a shard; with ``foa``, ``audio_foa`` right after ``audio``; with
+    ``motion``, sources of :data:`MOVING_SOURCE_TYPE`."""
+    fields = [pa.field("sources", pa.list_(MOVING_SOURCE_TYPE)) if f.name == "sources" and motion else f
+              for f in ROW_FIELDS]
+    return fields[:3] + [pa.field("audio_foa", AUDIO_TYPE)] + fields[3:] if foa else fields
 
 
-def hf_features(sample_rate_hz: int, foa: bool = False) -> dict:
+def hf_features(sample_rate_hz: int, foa: bool = False, motion: bool = False) -> dict:
     """The feature dict of every column; ``audio`` (and ``audio_foa``) are ``Audio(sampling_rate=...)``."""
-    features = {f.name: _feature(f.type) for f in row_fields(foa)}
+    features = {f.name: _feature(f.type) for f in row_fields(foa, motion)}
     for name in ("audio", "audio_foa") if foa else ("audio",):
         features[name] = {"sampling_rate": int(sample_rate_hz), "_type": "Audio"}
     return features
 
 
-def row_schema(sample_rate_hz: int, foa: bool = False) -> pa.Schema:
+def row_schema(sample_rate_hz: int, foa: bool = False, motion: bool = False) -> pa.Schema:
     """The Arrow schema of a shard, with the ``huggingface`` metadata ``datasets`` reads."""
-    meta = {"huggingface": json.dumps({"info": {"features": hf_features(sample_rate_hz, foa)}}, sort_keys=True)}
-    return pa.schema(row_fields(foa), metadata=meta)
+    meta = {"huggingface": json.dumps({"info": {"features": hf_features(sample_rate_hz, foa, motion)}}, sort_keys=True)}
+    return pa.schema(row_fields(foa, motion), metadata=meta)

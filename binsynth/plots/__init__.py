@@ -1,6 +1,7 @@
 """PNGs a person would rather look at than read: a BRIR (waveforms, decay), a scene seen from
-above, label distributions of a dataset. matplotlib loads inside the functions. Imports dsp,
-io and qa (task names) and the root helpers.
+above (with the paths of moving sources), label distributions of a dataset. matplotlib
+loads inside the functions. Imports scene (paths), dsp, io and qa (task names) and the root
+helpers.
 """
 
 from binsynth import lazy_exports

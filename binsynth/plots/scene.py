@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from binsynth.scene.paths import head_directions, positions_at
+
 SPLIT_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
 
 
@@ -44,10 +46,20 @@ def _head(ax, x: float, y: float, yaw_deg: float, r: float, colour: str = "black
                 color="tab:blue" if name == "L" else "tab:red")
 
 
+def _motion_text(s) -> str:
+    if s.motion is None:
+        return ""
+    if s.motion["path"] == "arc":
+        return f"; moves: arc {s.motion['angular_speed_deg_s']:+.0f}°/s (+ = to the left)"
+    speed = np.linalg.norm(np.subtract(s.motion["end_m"], s.position_m)) / max(s.offset_s - s.onset_s, 1e-9)
+    return f"; moves: line {speed:.2f} m/s"
+
+
 def plot_scene_top(scene, path: str | Path, title: str | None = None) -> None:
     """Top view of a :class:`~binsynth.scene.record.SceneSpec`: the room frame (walls, listener with
-    a nose arrow along its yaw, numbered sources) beside the head frame (azimuth polar plot,
-    0° = front at the top, +90° = left, radius = distance in metres)."""
+    a nose arrow along its yaw, numbered sources, the paths of moving sources with an arrow at
+    their end) beside the head frame (azimuth polar plot, 0° = front at the top, +90° = left,
+    radius = distance in metres)."""
     plt = _pyplot()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
@@ -58,7 +70,8 @@ def plot_scene_top(scene, path: str | Path, title: str | None = None) -> None:
     polar = fig.add_subplot(1, 2, 2, projection="polar")
     colours = plt.get_cmap("tab10").colors
     lx, ly, lz = scene.listener.position_m
-    pts = np.array([[lx, ly]] + [s.position_m[:2] for s in scene.sources])
+    ends = [positions_at(s, scene.listener, s.offset_s)[:2] for s in scene.sources if s.motion is not None]
+    pts = np.array([[lx, ly]] + [s.position_m[:2] for s in scene.sources] + ends)
     if scene.room.anechoic:
         lo, hi = pts.min(0) - 1.0, pts.max(0) + 1.0
         room_text = "free field (anechoic)"
@@ -80,7 +93,14 @@ def plot_scene_top(scene, path: str | Path, title: str | None = None) -> None:
         ax.text(sx, sy, str(k + 1), ha="center", va="center", fontsize=8, color="white", weight="bold", zorder=5)
         handles.append(Line2D([], [], ls="", marker="o", ms=10, color=c, mec="black",
                               label=f"{k + 1}  {s.label}: az {s.azimuth_deg:+.0f}°, el {s.elevation_deg:+.0f}°, "
-                                    f"{s.distance_m:.2f} m, {s.onset_s:.2f}–{s.offset_s:.2f} s"))
+                                    f"{s.distance_m:.2f} m, {s.onset_s:.2f}–{s.offset_s:.2f} s{_motion_text(s)}"))
+        if s.motion is not None:  # its path, start (the marker) to end (the arrow head)
+            track = positions_at(s, scene.listener, np.linspace(s.onset_s, s.offset_s, 64))
+            az, _, dist = head_directions(track, scene.listener)
+            for axis, (u, v) in ((ax, (track[:, 0], track[:, 1])), (polar, (np.unwrap(np.deg2rad(az)), dist))):
+                axis.plot(u, v, lw=2.2, color=c, zorder=3)
+                axis.annotate("", xy=(u[-1], v[-1]), xytext=(u[-2], v[-2]), zorder=3,
+                              arrowprops=dict(arrowstyle="-|>", color=c, lw=2.2, mutation_scale=18))
         theta = np.deg2rad(s.azimuth_deg)
         polar.plot(theta, s.distance_m, marker="o", ms=13, color=c, mec="black", zorder=4)
         polar.text(theta, s.distance_m, str(k + 1), ha="center", va="center", fontsize=8,
@@ -103,7 +123,9 @@ def plot_scene_top(scene, path: str | Path, title: str | None = None) -> None:
     names = {0: "0° front", 90: "+90° left", 180: "180° back", -90: "−90° right"}
     polar.set_xticks(np.deg2rad(np.mod(ticks, 360)))  # ticks in [0, 360): negative ones would crop the plot
     polar.set_xticklabels([names.get(t, f"{t:+d}°") for t in ticks], fontsize=9)
-    rmax = max([s.distance_m for s in scene.sources] + [1.0]) * 1.15
+    reach = [float(head_directions(positions_at(s, scene.listener, np.linspace(s.onset_s, s.offset_s, 64)),
+                                   scene.listener)[2].max()) for s in scene.sources]
+    rmax = max(reach + [1.0]) * 1.15
     polar.set_ylim(0, rmax)
     polar.set_rlabel_position(157.5)
     polar.text(np.deg2rad(150), rmax * 1.08, "distance (m)", fontsize=8, color="0.3", ha="center")

@@ -19,6 +19,11 @@ room_size      small / medium / large / very large
 left_right     left / right
 front_back     front / back
 yes_no         yes / no
+moving_still   moving / still
+motion_lr      left to right / right to left ("moves leftward" →      ``"left to right"``
+               right to left)
+approach       approaching / receding
+sector_pair    two sectors in the order given                          ``"from left to back"``
 ============== ====================================================== ===================
 
 Text that cannot be parsed normalises to its own lower-cased, trimmed form, so it simply
@@ -142,6 +147,25 @@ def _keyword(table: list[tuple[str, tuple[str, ...]]]):
     return norm
 
 
+def _motion_lr(text: str) -> str:
+    t = _clean(text)
+    left, right = t.find("left"), t.find("right")
+    if left < 0 and right < 0:
+        return t
+    if left >= 0 and right >= 0:
+        return "left to right" if left < right else "right to left"
+    return "right to left" if left >= 0 else "left to right"  # "moves to the left"
+
+
+def _sector_pair(text: str) -> str:
+    t = _clean(text)
+    parts = re.split(r"\bto\b|->|→|\bthen\b|\buntil\b", t, maxsplit=1)
+    if len(parts) != 2:
+        return t
+    first, last = _sector(parts[0].replace("from", " ")), _sector(parts[1])
+    return f"from {first} to {last}" if first in SECTORS and last in SECTORS else t
+
+
 _NORMALISERS = {
     "label": _label,
     "labels": _labels,
@@ -163,6 +187,14 @@ _NORMALISERS = {
     "left_right": _keyword([("left", ("left",)), ("right", ("right",))]),
     "front_back": _keyword([("front", ("front", "ahead", "forward")), ("back", ("behind", "back", "rear"))]),
     "yes_no": _keyword([("yes", ("yes", "true", "correct", "yeah")), ("no", ("no", "false", "incorrect", "not"))]),
+    "moving_still": _keyword([("still", ("still", "stationary", "static", "not moving", "motionless", "fixed",
+                                         "does not move", "doesn't move", "stays")),
+                              ("moving", ("moving", "moves", "motion", "travelling", "traveling"))]),
+    "motion_lr": _motion_lr,
+    "approach": _keyword([("approaching", ("approaching", "approaches", "closer", "nearer", "toward", "towards",
+                                           "coming")),
+                          ("receding", ("receding", "recedes", "away", "farther", "further", "leaving"))]),
+    "sector_pair": _sector_pair,
 }
 
 

@@ -30,6 +30,18 @@ Definitions (they also go into the dataset card through :func:`binsynth.qa.descr
   large (10 % margin); not asked in free field.
 - **Time**: onset order needs onsets ``ONSET_MARGIN_S`` (0.1 s) apart; two sources overlap
   when min(offsets) - max(onsets) ≥ 0.1 s, do not when it is ≤ -0.1 s, else not asked.
+- **Motion** (scenes with moving sources), from each source's trajectory — the positions
+  rendered at the 100 ms frames, given to :class:`Facts` by the scene sampler: a source
+  *clearly moves* when its direction turns at least ``MOTION_MIN_TURN_DEG`` (great circle,
+  from its first frame) or its distance changes by at least ``MOTION_MIN_RANGE`` of its
+  start; a still source has no trajectory. Left-to-right / right-to-left: the lateral angle
+  φ changes by at least ``LATERAL_MARGIN_DEG`` from the first frame to the last and never
+  turns back by more than ``MONOTONE_SLACK_DEG``; approaching / receding: the distance
+  changes by at least ``RELATIVE_MARGIN`` and never turns back by more than
+  ``MONOTONE_SLACK_M``; start and end sectors as for a still source, at the first and last
+  frames. Questions about where a source *is* (sector, side, distance, relations) are asked
+  about still sources only, and questions that rank every source (leftmost, nearest, …) only
+  in scenes where nothing moves.
 - **Labels**: a source's display label is its class label with ``_`` read as a space,
   lower-cased, cut at the first comma (AudioSet style "Male speech, man speaking" →
   "male speech"). A question names a source only when its label is unique in the scene.
@@ -37,6 +49,7 @@ Definitions (they also go into the dataset card through :func:`binsynth.qa.descr
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -66,6 +79,10 @@ REVERB_CLASSES = ("no reverberation", "dry", "moderate", "reverberant")
 VOLUME_THRESHOLDS_M3 = (50.0, 200.0, 1000.0)
 ROOM_SIZES = ("small", "medium", "large", "very large")
 TURN_ANGLES_DEG = (30, 45, 60, 90, 120, 135, 180)
+MOTION_MIN_TURN_DEG = 10.0
+MOTION_MIN_RANGE = 0.2
+MONOTONE_SLACK_DEG = 1.0
+MONOTONE_SLACK_M = 0.01
 
 #: Sound classes used as "absent" distractors when the caller gives no vocabulary.
 DEFAULT_VOCABULARY: tuple[str, ...] = (
@@ -150,6 +167,25 @@ def front_back_of(front_deg: float) -> str | None:
     return "front" if front_deg > 0 else "back"
 
 
+def great_circle_deg(az1: float, el1: float, az2: float, el2: float) -> float:
+    """Angle in degrees between two directions given as (azimuth, elevation) in degrees."""
+    a1, e1, a2, e2 = map(math.radians, (az1, el1, az2, el2))
+    c = math.sin(e1) * math.sin(e2) + math.cos(e1) * math.cos(e2) * math.cos(a1 - a2)
+    return math.degrees(math.acos(max(-1.0, min(1.0, c))))
+
+
+def monotone_change(values: list[float], slack: float) -> float | None:
+    """last - first when ``values`` never turn back by more than ``slack``; else None."""
+    total = values[-1] - values[0]
+    sign = 1.0 if total >= 0 else -1.0
+    low = values[0]
+    for v in values:  # the running extreme in the direction of travel
+        if sign * (v - low) < -slack:
+            return None
+        low = v if sign * (v - low) > 0 else low
+    return total
+
+
 def display_label(label: str) -> str:
     """The label as questions and answers spell it (see the module docstring)."""
     text = str(label).split(",")[0].replace("_", " ").strip().lower()
@@ -175,6 +211,32 @@ class Src:
     dist: float
     onset: float
     offset: float
+    #: (t, az, el, dist) per 100 ms frame for a moving source, () for a still one
+    track: tuple = ()
+
+    @property
+    def moving(self) -> bool:
+        return bool(self.track)
+
+    @property
+    def end(self) -> tuple[float, float, float]:
+        """(az, el, dist) where the source ends: its last frame, or where it is if still."""
+        return tuple(self.track[-1][1:]) if self.track else (self.az, self.el, self.dist)
+
+    @property
+    def start(self) -> tuple[float, float, float]:
+        """(az, el, dist) where the source starts: its first frame, or where it is if still."""
+        return tuple(self.track[0][1:]) if self.track else (self.az, self.el, self.dist)
+
+    @property
+    def clearly_moving(self) -> bool:
+        """Moving, and by at least the motion margins (see the module docstring)."""
+        if not self.track:
+            return False
+        a0, e0, d0 = self.track[0][1:]
+        turn = max(great_circle_deg(a0, e0, a, e) for _, a, e, _ in self.track)
+        reach = max(abs(d - d0) for *_, d in self.track) / d0
+        return turn >= MOTION_MIN_TURN_DEG or reach >= MOTION_MIN_RANGE
 
     @property
     def lateral(self) -> float:
@@ -200,13 +262,17 @@ class Src:
 class Facts:
     """Per-scene facts shared by the task generators."""
 
-    def __init__(self, scene: SceneSpec, vocabulary=None):
+    def __init__(self, scene: SceneSpec, vocabulary=None, trajectories=None):
+        """``trajectories``: per source, its (t, az, el, dist) frames ([] when still); None when
+        nothing moves (:func:`binsynth.scene.paths.trajectory` gives them)."""
         self.scene = scene
+        tracks = trajectories or [[] for _ in scene.sources]
         self.srcs = [
             Src(i, display_label(s.label), float(s.azimuth_deg), float(s.elevation_deg), float(s.distance_m),
-                float(s.onset_s), float(s.offset_s))
+                float(s.onset_s), float(s.offset_s), tuple(tuple(map(float, f)) for f in tracks[i]))
             for i, s in enumerate(scene.sources)
         ]
+        self.any_moving = any(s.moving for s in self.srcs)
         counts: dict[str, int] = {}
         for s in self.srcs:
             counts[s.label] = counts.get(s.label, 0) + 1
@@ -215,6 +281,15 @@ class Facts:
         vocab = DEFAULT_VOCABULARY if vocabulary is None else vocabulary
         present = set(self.labels)
         self.absent = sorted({display_label(v) for v in vocab} - present - {""})
+
+    def still(self) -> "Facts":
+        """These facts with the moving sources left out of ``srcs`` and ``named`` (for the
+        questions about where a source is; names stay those of the whole scene)."""
+        view = copy.copy(self)
+        view.srcs = [s for s in self.srcs if not s.moving]
+        view.named = [s for s in self.named if not s.moving]
+        view.any_moving = False
+        return view
 
     @cached_property
     def rt60_s(self) -> float | None:

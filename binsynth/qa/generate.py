@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from binsynth.errors import ConfigError
-from binsynth.qa import reasoning, tasks as T
+from binsynth.qa import motion as M, reasoning, tasks as T
 from binsynth.qa.answers import answer_matches, normalize_answer
 from binsynth.qa.facts import Facts
 from binsynth.qa.taxonomy import TASKS
@@ -46,7 +46,26 @@ GENERATORS = {
     "rotation": reasoning.rotation, "face_source": reasoning.face_source,
     "nearest_if_stopped": reasoning.nearest_if_stopped, "behind_when_facing": reasoning.behind_when_facing,
     "compound": reasoning.compound,
+    "moving_or_still": M.moving_or_still, "motion_direction": M.motion_direction, "approach": M.approach,
+    "path_sectors": M.path_sectors, "which_moves": M.which_moves, "nearer_at_end": M.nearer_at_end,
 }
+
+#: Tasks about where a source is: asked about still sources only when some source moves.
+WHERE_TASKS = frozenset({"side", "direction_sector", "direction_degrees", "elevation", "distance", "near_far",
+                         "where_how_far", "lateral_relation", "front_back_relation", "closer", "rotation", "face_source"})
+#: Tasks that rank or scan every source's position: not asked when some source moves.
+RANKING_TASKS = frozenset({"extreme_lateral", "extreme_distance", "source_at_sector", "nearest_if_stopped",
+                           "behind_when_facing", "compound"})
+
+
+def instances(name: str, facts: Facts) -> list[T.Instance]:
+    """Every unambiguous instance of task ``name`` (moving sources kept out of where-questions)."""
+    if facts.any_moving:
+        if name in RANKING_TASKS:
+            return []
+        if name in WHERE_TASKS:
+            return GENERATORS[name](facts.still())
+    return GENERATORS[name](facts)
 
 
 @dataclass
@@ -111,12 +130,13 @@ def _distractors(task: str, inst: T.Instance, rng: np.random.Generator, k: int =
 
 
 def generate_items(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping[str, float] | None = None,
-                   n_questions: int = 4, form: str = "mixed", vocabulary: Sequence[str] | None = None) -> list[QAItem]:
+                   n_questions: int = 4, form: str = "mixed", vocabulary: Sequence[str] | None = None,
+                   trajectories: Sequence | None = None) -> list[QAItem]:
     """Questions about ``scene`` with their ``params`` (see :func:`generate_qa`)."""
     if int(n_questions) != n_questions or n_questions < 0:
         raise ConfigError(f"qa n_questions: {n_questions!r}; expected an integer ≥ 0")
     weights = _weights(tasks, form)
-    facts = Facts(scene, vocabulary)
+    facts = Facts(scene, vocabulary, trajectories)
     remaining: dict[str, list[T.Instance]] = {}
     used: set[tuple] = set()
     questions: set[str] = set()
@@ -126,7 +146,7 @@ def generate_items(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping
         p = np.asarray([weights[n] for n in names])
         name = names[int(rng.choice(len(names), p=p / p.sum()))]
         if name not in remaining:
-            remaining[name] = GENERATORS[name](facts)
+            remaining[name] = instances(name, facts)
         remaining[name] = [i for i in remaining[name] if i.key not in used]
         if not remaining[name]:
             del weights[name]
@@ -157,7 +177,8 @@ def generate_items(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping
 
 
 def generate_qa(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping[str, float] | None = None,
-                n_questions: int = 4, form: str = "mixed", vocabulary: Sequence[str] | None = None) -> list[dict]:
+                n_questions: int = 4, form: str = "mixed", vocabulary: Sequence[str] | None = None,
+                trajectories: Sequence | None = None) -> list[dict]:
     """Up to ``n_questions`` question/answer rows about ``scene``, answers from its metadata.
 
     scene:       the resolved scene; only its metadata is read
@@ -165,8 +186,9 @@ def generate_qa(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping[st
     tasks:       weight per task name (see :data:`~binsynth.qa.taxonomy.TASKS`); None = all equally
     form:        "open", "mc4" or "mixed"
     vocabulary:  class labels that may serve as absent-class distractors (default: a built-in list)
+    trajectories: per source its (t, az, el, dist) frames, [] when still (None: nothing moves)
     returns      dicts with keys level, task, question, answer, answer_norm (the canonical form
                  a reward compares), choices, answer_index (``QA_TYPE``)
     """
     return [it.to_row() for it in generate_items(scene, rng, tasks=tasks, n_questions=n_questions, form=form,
-                                                 vocabulary=vocabulary)]
+                                                 vocabulary=vocabulary, trajectories=trajectories)]

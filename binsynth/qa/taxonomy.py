@@ -97,16 +97,39 @@ TASKS: dict[str, TaskInfo] = {
     "compound": _t(3, "yes_no", False, "Does the nearest/farthest/first/named source meet two conditions",
                    f"conditions: side (abs(φ) ≥ {F.SIDE_MARGIN_DEG:g}°), front/back (abs(ψ) ≥ {F.SIDE_MARGIN_DEG:g}°), "
                    "elevation class, near/far; yes iff both hold"),
+    # ---------------------------------------------------------- motion (moving sources)
+    "moving_or_still": _t(1, "moving_still", False, "Whether X moves or stays still",
+                          f"still: no trajectory; moving: turns ≥ {F.MOTION_MIN_TURN_DEG:g}° or its distance changes "
+                          f"≥ {100 * F.MOTION_MIN_RANGE:g} %; else not asked"),
+    "motion_direction": _t(1, "motion_lr", False, "Whether X moves left to right or right to left",
+                           f"lateral angle φ from first to last 100 ms frame changes ≥ {F.LATERAL_MARGIN_DEG:g}° "
+                           f"without turning back by > {F.MONOTONE_SLACK_DEG:g}°; falling φ = left to right"),
+    "approach": _t(1, "approach", False, "Whether X approaches or recedes",
+                   f"distance from first to last frame changes ≥ 10 % without turning back by > "
+                   f"{100 * F.MONOTONE_SLACK_M:g} cm"),
+    "path_sectors": _t(1, "sector_pair", True, "Where X starts and ends (8 sectors)",
+                       "sectors of the first and last frames, each as direction_sector; X clearly moves"),
+    "which_moves": _t(2, "label", True, "Which source moves",
+                      "the only source with a trajectory, clearly moving; every other source still; ≥ 2 sources"),
+    "nearer_at_end": _t(3, "label", False, "Which of X and Y is nearer where they end",
+                        "distances at the last frames (a still source's own); ≥ 10 % apart; at least one of "
+                        "X and Y clearly moves"),
 }
 
+#: Tasks about moving sources: in a recipe's default task list only when it has ``sources.motion``.
+MOTION_TASKS = ("moving_or_still", "motion_direction", "approach", "path_sectors", "which_moves", "nearer_at_end")
 
-def describe_tasks() -> str:
-    """A markdown table of the tasks, their levels, forms and definitions (for the dataset card)."""
+
+def describe_tasks(motion: bool = True) -> str:
+    """A markdown table of the tasks, their levels, forms and definitions (for the dataset card;
+    ``motion=False`` leaves out the tasks about moving sources)."""
     lines = [
         "| task | level | forms | question | definition and thresholds |",
         "|---|---|---|---|---|",
     ]
     for name, t in TASKS.items():
+        if not motion and name in MOTION_TASKS:
+            continue
         forms = "open, mc4" if t.multiple_choice else "open"
         lines.append(f"| `{name}` | {t.level} ({LEVEL_NAMES[t.level]}) | {forms} | {t.description} | {t.definition} |")
     notes = [

@@ -216,6 +216,42 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "Is it true that {anchor} is {cond}?",
         "Yes or no: would you say {anchor} is {cond}?",
     )},
+    "moving_or_still": {"": (
+        "Is {x} moving or staying still?",
+        "Does {x} move, or is it stationary?",
+        "Is {x} in motion or still?",
+        "Does {x} stay in one place, or does it move?",
+    )},
+    "motion_direction": {"": (
+        "Does {x} move from left to right or from right to left?",
+        "In which direction does {x} travel: left to right, or right to left?",
+        "Is {x} passing from your left to your right, or from your right to your left?",
+        "Which way does {x} move across you, left to right or right to left?",
+    )},
+    "approach": {"": (
+        "Is {x} coming closer or moving away?",
+        "Is {x} approaching you or receding?",
+        "Does {x} get nearer or farther while you hear it?",
+        "Is {x} approaching or moving away from you?",
+    )},
+    "path_sectors": {"": (
+        "Where does {x} start and where does it end?",
+        "From which direction to which direction does {x} move?",
+        "{x} moves: in which direction does it begin, and in which does it finish?",
+        "Describe the path of {x}: from which sector to which sector?",
+    )},
+    "which_moves": {"": (
+        "Which of the sounds is moving?",
+        "One sound source moves. Which one?",
+        "Which source changes its position during the clip?",
+        "Which sound is not standing still?",
+    )},
+    "nearer_at_end": {"": (
+        "When they stop, which is nearer to you: {x} or {y}?",
+        "By the end of the clip, which of {x} and {y} is closer to you?",
+        "Follow {x} and {y} to where they end. Which one ends up nearer?",
+        "At their final positions, is {x} or {y} closer to you?",
+    )},
 }
 
 #: Phrases for compound conditions, by (axis, value).

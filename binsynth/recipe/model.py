@@ -32,6 +32,13 @@ Unknown keys are errors at every depth, and so are strings where numbers belong.
       min_gap_s: 0                  # least time between two onsets
       gain_db: {uniform: [-6, 0]}   # or snr_db: level of later sources below the first
       normalize: {rms_dbfs: -26}    # or {peak_dbfs: -1}, or null
+      motion:                       # absent or null: every source is still
+        moving_probability: 0.5     # per source
+        path: [arc, line]           # arc: azimuth sweeps at constant distance; line: straight, in the room
+        angular_speed_deg_s: {choice: [10, 20, 40]}   # arcs (left or right drawn per source)
+        speed_m_s: {uniform: [0.3, 1.5]}              # lines
+        max_speed_m_s: 1.5          # cap on every path's speed
+        min_distance_m: 0.5         # closest a path comes to the head
     placement:                      # head frame: azimuth CCW from the front, +90 = left
       azimuth_deg: {uniform: [-180, 180]}
       elevation_deg: 0              # within [-90, 90]
@@ -54,7 +61,7 @@ Unknown keys are errors at every depth, and so are strings where numbers belong.
       tasks: {count: 1, direction_sector: 2, closer: 1}   # task -> weight (binsynth.qa.TASKS)
       questions_per_scene: 3
       form: mixed                   # open | mc4 | mixed
-    output: {shard_size: 16, codec: flac, bit_depth: 16}
+    output: {shard_size: 16, codec: flac, bit_depth: 16, receivers: [binaural]}   # or [binaural, foa]
 
 Public API: :func:`load_recipe` (file), :func:`parse_recipe` (YAML text),
 :func:`recipe_from_mapping` (parsed data), :func:`recipe_hash`, :func:`resolved_yaml`.
@@ -89,6 +96,7 @@ from binsynth.recipe.sections import (
     Section,
     SourcesSection,
     problems_error,
+    qa_tasks,
 )
 
 SCHEMA_VERSION = 1
@@ -114,6 +122,15 @@ class Recipe(Section):
         if isinstance(v, bool) or not isinstance(v, int):  # `version: true` is not version 1
             raise ValueError(f"{v!r:.40}: expected the integer {SCHEMA_VERSION}")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _motion_tasks(cls, data):
+        """A recipe with ``sources.motion`` and no ``qa.tasks`` asks every task, motion ones too."""
+        sources, qa = (data.get("sources"), data.get("qa", {})) if isinstance(data, dict) else (None, None)
+        if isinstance(sources, dict) and sources.get("motion") is not None and isinstance(qa, dict) and "tasks" not in qa:
+            data = {**data, "qa": {**qa, "tasks": {t: 1.0 for t in qa_tasks()}}}
+        return data
 
     @model_validator(mode="after")
     def _cross(self):
@@ -323,7 +340,7 @@ def _fields_at(loc: tuple) -> list[str] | None:
 #: Fields added after recipe format 1, left out of the hash and the resolved YAML while they
 #: hold these defaults: a recipe written before them keeps its hash, so its datasets resume
 #: and verify as before. (section, field) -> default.
-LATER_DEFAULTS: dict[tuple[str, str], object] = {("output", "receivers"): ["binaural"]}
+LATER_DEFAULTS: dict[tuple[str, str], object] = {("output", "receivers"): ["binaural"], ("sources", "motion"): None}
 
 
 def _resolved(recipe: Recipe) -> dict:

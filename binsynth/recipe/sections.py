@@ -70,6 +70,8 @@ AzimuthDeg = real_param(-180.0, 180.0, "°")
 ElevationDeg = real_param(-90.0, 90.0, "°")
 DistanceM = real_param(MIN_DISTANCE_M, 50.0, "m")
 BackgroundSnrDb = real_param(-20.0, 80.0, "dB")
+AngularSpeedDegS = real_param(0.0, 360.0, "°/s")
+SpeedMS = real_param(0.0, 10.0, "m/s")
 QuestionCount = int_param(1, 50)
 
 
@@ -273,6 +275,48 @@ class Normalize(Section):
         return self
 
 
+#: Path shapes of moving sources (see :mod:`binsynth.scene.paths`).
+PATHS = ("arc", "line")
+
+
+class MotionSection(Section):
+    """``sources.motion``: which sources move and how (absent: every source is still).
+
+    moving_probability: chance that a placed source moves (drawn per source)
+    path: ``arc`` (distance and elevation kept, the azimuth sweeps), ``line`` (a straight
+          segment in the room, horizontal) or a list of them (one drawn per moving source)
+    angular_speed_deg_s: an arc's azimuth rate, degrees per second (left or right drawn per
+          source; the DCASE generator uses 10, 20 or 40)
+    speed_m_s: a line's speed, metres per second
+    max_speed_m_s: no moving source is faster (an arc's speed is ω r cos θ; a draw above the
+          cap is slowed to it)
+    min_distance_m: closest a path comes to the head centre
+    A path also stays ``placement.margin_m`` inside the room; a source whose path cannot be
+    fitted after a few draws stays still (and is labelled still).
+    """
+
+    moving_probability: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)] = 0.0
+    path: Literal["arc", "line"] | list[Literal["arc", "line"]] = "arc"
+    angular_speed_deg_s: AngularSpeedDegS = {"choice": [10.0, 20.0, 40.0]}
+    speed_m_s: SpeedMS = {"uniform": [0.3, 1.5]}
+    max_speed_m_s: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=10)] = 1.5
+    min_distance_m: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=MIN_DISTANCE_M, le=50)] = 0.5
+
+    @field_validator("path")
+    @classmethod
+    def _paths(cls, v):
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("empty path list; give arc, line or [arc, line]")
+            if len(set(v)) != len(v):
+                raise ValueError(f"{v}: a path is named twice")
+        return v
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+
 class SourcesSection(Section):
     """``sources``: where dry sounds come from, how many per scene, when and how loud.
 
@@ -284,6 +328,7 @@ class SourcesSection(Section):
     gain_db | snr_db: a gain per source, or each later source's level relative to the
                 first (positive = quieter than the first); neither: every source at 0 dB
     normalize:  loudness target of each dry source before its gain (null: as recorded)
+    motion:     moving sources (:class:`MotionSection`; absent: none moves)
     """
 
     corpora: list[Corpus] = Field(min_length=1)
@@ -295,6 +340,7 @@ class SourcesSection(Section):
     gain_db: GainDb | None = None
     snr_db: RelativeDb | None = None
     normalize: Normalize | None = Field(default_factory=lambda: Normalize(rms_dbfs=-26.0))
+    motion: MotionSection | None = None
 
     @model_validator(mode="after")
     def _level(self):
@@ -351,13 +397,21 @@ def qa_tasks() -> dict:
     return TASKS
 
 
+def motion_tasks() -> tuple[str, ...]:
+    """The tasks about moving sources (:data:`binsynth.qa.taxonomy.MOTION_TASKS`)."""
+    from binsynth.qa.taxonomy import MOTION_TASKS
+
+    return MOTION_TASKS
+
+
 class QASection(Section):
     """``qa``: question tasks (name -> weight; names from :data:`binsynth.qa.TASKS`, which
-    spans level 1 perception, 2 integration, 3 reasoning; default: every task, weight 1),
+    spans level 1 perception, 2 integration, 3 reasoning; default: every task, weight 1 —
+    the motion tasks only in recipes with ``sources.motion``),
     questions per scene, and the answer form: open text, four-way multiple choice, or a mix."""
 
     enabled: Bool = True
-    tasks: dict[Text, NonNegative] = Field(default_factory=lambda: {t: 1.0 for t in qa_tasks()})
+    tasks: dict[Text, NonNegative] = Field(default_factory=lambda: {t: 1.0 for t in qa_tasks() if t not in motion_tasks()})
     questions_per_scene: QuestionCount = 3
     form: Literal["open", "mc4", "mixed"] = "mixed"
 

@@ -1,61 +1,71 @@
-"""Moving sources: time-varying convolution by crossfaded segments.
+"""Moving sources: time-varying convolution with crossfaded keyframe impulse responses.
 
-A source that moves is cut into segments by Hann windows of 2 × ``hop`` samples placed every
-``hop`` samples from its onset (centres 0, hop, 2 hop, …); 50 %-overlapping periodic Hann
-windows sum to exactly 1, so the segments add back to the dry signal. Segment k is rendered
-as a static source at the path's position at its centre, and the renderer sums all
-segments: output = Σ_k (w_k · x) * h_k. Each impulse response is therefore faded in and out
-over 2 × hop instead of switched (no click at a switch, unlike hard segment switching), and a
-path that does not move gives exactly the static render. The segments share their source's
-diffuse-tail key, so a still source's tail is one noise.
+A moving source carries **keyframes**: its positions at the centres c_k of the 100 ms label
+frames (:mod:`binsynth.scene.paths`; hop H = fs / 10 samples). Periodic Hann windows w_k of
+2 H samples centred on the keyframes overlap by half and sum to exactly 1, so the source's
+mixture is
 
-What this models: the direct sound's and every reflection's direction, delay and level
-follow the path at the hop's resolution (a delay that changes across segments gives the
-Doppler shift only to that resolution, as a phase step smoothed by the crossfade; there is no
-sample-exact Doppler resampling). Positions are in the room frame, metres; times in seconds.
+    y = Σ_k (w_k · x) ⊛ e_k  +  x ⊛ tail
+
+with e_k the early part (direct sound and every image before the transition time) at
+keyframe k, and one diffuse tail per source (level-matched at its middle keyframe). Each
+early response is faded in and out over 2 H instead of switched (no click at a switch,
+unlike hard segment switching), every keyframe of a source shares one transition time (the
+latest of its keyframes', so every first-order reflection stays geometric) so early parts
+and tail join as in a static BRIR, and a path that does not move gives the static render.
+
+What this models: the direct sound's and every early reflection's direction, delay and
+level follow the path at 100 ms resolution; the diffuse tail does not depend on where the
+source is (a diffuse field). Not modelled: Doppler shift beyond what the crossfade of
+responses with changing delays gives (no sample-exact resampling), and the source's own
+directivity (sources are omnidirectional). Positions: room frame, metres; times: seconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from binsynth.errors import ConfigError
-from binsynth.render.renderer import Source
-
-#: Spacing of the impulse responses along a path, seconds (segments are twice as long).
-HOP_S = 0.05
+from binsynth.scene.paths import hop_samples, keyframe_centres
 
 
-def segment_windows(n: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Centres (K,) in samples and windows (K, 2 hop) float64 of the segments covering n
-    samples; window k spans samples [centre_k - hop, centre_k + hop) and the windows sum to 1
-    on [0, n)."""
-    if hop < 1:
-        raise ConfigError(f"hop {hop}: must be at least one sample")
-    centres = np.arange(0, n + hop, hop)
-    window = 0.5 - 0.5 * np.cos(np.pi * np.arange(2 * hop) / hop)
-    return centres, np.broadcast_to(window, (centres.size, 2 * hop))
+@dataclass
+class Keyframes:
+    """Where a moving source is: ``centres`` (K,) clip samples (int64, spaced ``hop``) and
+    ``positions_m`` (K, 3) room frame, metres."""
+
+    centres: np.ndarray
+    positions_m: np.ndarray
+    hop: int
+
+    def __post_init__(self):
+        self.centres = np.asarray(self.centres, dtype=np.int64)
+        self.positions_m = np.asarray(self.positions_m, dtype=np.float64).reshape(-1, 3)
+        if self.hop < 1:
+            raise ConfigError(f"keyframe hop {self.hop}: must be at least one sample")
+        if self.centres.size == 0 or self.centres.size != self.positions_m.shape[0]:
+            raise ConfigError(f"{self.centres.size} keyframe centres for {self.positions_m.shape[0]} positions")
+        if self.centres.size > 1 and np.any(np.diff(self.centres) != self.hop):
+            raise ConfigError(f"keyframe centres must be spaced {self.hop} samples apart")
+
+    @property
+    def reference(self) -> np.ndarray:
+        """The middle keyframe's position: where the source's diffuse tail is level-matched."""
+        return self.positions_m[self.positions_m.shape[0] // 2]
 
 
-def moving_source(signal: np.ndarray, fs_hz: int, position_at: Callable[[float], np.ndarray], *,
-                  onset_s: float = 0.0, gain_db: float = 0.0, tail_index: int, hop_s: float = HOP_S) -> list[Source]:
-    """The segments of a dry mono ``signal`` whose position at ``t`` seconds after its onset is
-    ``position_at(t)`` (room frame, metres): static :class:`Source` s to render together.
+def window(hop: int) -> np.ndarray:
+    """(2 hop,) float64 periodic Hann window; copies shifted by ``hop`` sum to 1."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.arange(2 * hop) / hop)
 
-    ``tail_index``: the source's index in its scene (the key of its diffuse tail).
-    """
-    x = np.asarray(signal, dtype=np.float32)
-    hop = int(round(hop_s * fs_hz))
-    start = int(round(onset_s * fs_hz))  # rounded once: every segment lands on the same grid
-    centres, windows = segment_windows(x.size, hop)
-    out = []
-    for c, w in zip(centres, windows):
-        lo, hi = max(0, c - hop), min(x.size, c + hop)
-        if hi <= lo:
-            continue
-        part = (x[lo:hi] * w[lo - (c - hop) : hi - (c - hop)]).astype(np.float32)
-        out.append(Source(part, np.asarray(position_at(c / fs_hz), dtype=np.float64), onset_s=(start + lo) / fs_hz,
-                          gain_db=gain_db, tail_index=tail_index))
-    return out
+
+def keyframes_for(n_samples: int, fs_hz: int, onset_s: float, position_at: Callable[[float], np.ndarray]) -> Keyframes:
+    """The keyframes of a source of ``n_samples`` samples starting at ``onset_s``; ``position_at(t)``
+    gives its room-frame position at clip time ``t`` seconds (for the keyframes, t = c / fs)."""
+    hop = hop_samples(fs_hz)
+    start = int(round(onset_s * fs_hz))
+    centres = keyframe_centres(start, start + max(1, n_samples), hop)
+    return Keyframes(centres, np.stack([np.asarray(position_at(c / fs_hz), dtype=np.float64) for c in centres]), hop)

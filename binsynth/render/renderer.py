@@ -9,6 +9,7 @@ per scene (scenes are grouped by it) and the tail noise is counter-based.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +20,12 @@ from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.dsp.fft import coarse_fft_len, fast_fft_len
 from binsynth.errors import ConfigError
 from binsynth.dsp.memory import keep_freed_memory
+from binsynth.render.motion import Keyframes, keyframes_for, window
 
 #: Upper bound on the complex spectra held at once by one convolution chunk, bytes.
 CHUNK_BYTES = 512 * 2**20
+#: Keyframe responses of a moving source synthesised at once (bounds their memory).
+KEYFRAMES_PER_BATCH = 256
 
 
 def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None, block: int | None = None) -> torch.Tensor:
@@ -89,15 +93,23 @@ def plan_convolution(n: int, taps: int, n_src: int) -> tuple[int, int, int]:
 class Source:
     """A dry mono source. signal: (n,) float32 at the scene's rate; position in the room frame, metres.
 
-    tail_index: the key of its diffuse tail within the scene (default: its own index); the
-    segments of one moving source (:mod:`binsynth.render.motion`) share their source's.
+    keyframes: for a moving source, its positions along its path (:mod:`binsynth.render.motion`;
+    build one with :meth:`moving`); ``position_m`` is then its middle keyframe's.
     """
 
     signal: np.ndarray
     position_m: np.ndarray
     onset_s: float = 0.0
     gain_db: float = 0.0
-    tail_index: int | None = None
+    keyframes: Keyframes | None = None
+
+    @classmethod
+    def moving(cls, signal: np.ndarray, fs_hz: int, position_at: Callable[[float], np.ndarray], *,
+               onset_s: float = 0.0, gain_db: float = 0.0) -> "Source":
+        """A source whose room-frame position at clip time ``t`` seconds is ``position_at(t)``."""
+        x = np.asarray(signal, dtype=np.float32)
+        frames = keyframes_for(x.size, fs_hz, onset_s, position_at)
+        return cls(x, frames.reference, onset_s=onset_s, gain_db=gain_db, keyframes=frames)
 
 
 @dataclass
@@ -114,15 +126,19 @@ class Scene:
     extra: dict = field(default_factory=dict)
 
     def requests(self) -> list[BRIRRequest]:
-        keys = [k if s.tail_index is None else s.tail_index for k, s in enumerate(self.sources)]
-        if max(keys, default=0) >= 1024:  # the tail key is seed * 1024 + index
-            raise ConfigError(f"a tail index of {max(keys)}: at most 1023 per scene (give segments their source's "
-                              "tail_index, and sources listed after them theirs)")
+        """One request per source: its BRIR, or for a moving source its diffuse tail alone
+        (at its middle keyframe; the transition time is set by :meth:`keyframe_requests`)."""
         return [
-            BRIRRequest(self.room, self.listener_m, s.position_m, self.yaw_deg, self.pitch_deg,
-                        seed=self.seed * 1024 + (k if s.tail_index is None else s.tail_index))
+            BRIRRequest(self.room, self.listener_m, s.position_m, self.yaw_deg, self.pitch_deg, seed=self.seed * 1024 + k,
+                        early=s.keyframes is None)
             for k, s in enumerate(self.sources)
         ]
+
+    def keyframe_requests(self, k: int) -> list[BRIRRequest]:
+        """The early parts (no tail) of moving source ``k`` at its keyframes."""
+        s = self.sources[k]
+        return [BRIRRequest(self.room, self.listener_m, p, self.yaw_deg, self.pitch_deg, seed=self.seed * 1024 + k,
+                            tail=False) for p in s.keyframes.positions_m]
 
 
 def place_sources(scene: Scene, fs_hz: int) -> np.ndarray:
@@ -184,6 +200,7 @@ class Renderer:
             for k, r in enumerate(sc.requests()):
                 slots[j, k] = len(reqs)
                 reqs.append(r)
+        moving = self._plan_keyframes(scenes, reqs, slots)
         brirs, lengths, binfo = self.synth.synthesize_batch(reqs)
         # a zero BRIR at the end stands in for the missing sources of smaller scenes
         brirs = torch.cat([brirs, brirs.new_zeros(1, *brirs.shape[1:])])
@@ -209,7 +226,53 @@ class Renderer:
                 if h.shape[-1] < taps:
                     h = torch.nn.functional.pad(h, (0, taps - h.shape[-1]))
                 y = convolve_sum(dry, h, n_fft, block)[..., :n]
+                for b, j in enumerate(part):
+                    for k, transition in moving.get(j, ()):
+                        self._add_keyframes(y[b], dry[b, k, :n], scenes[j], k, transition)
                 y = y.cpu().numpy()
                 for b, j in enumerate(part):
                     out[j] = y[b]
         return out, [[binfo[k] for k in slots[j, : len(sc.sources)]] for j, sc in enumerate(scenes)]
+
+    def _plan_keyframes(self, scenes: list[Scene], reqs: list[BRIRRequest], slots: np.ndarray) -> dict:
+        """Give every moving source one transition time — the latest of its keyframes', so each
+        first-order reflection stays geometric — and set it on its tail request. Returns
+        scene -> [(source, transition time or None)]."""
+        moving = {}
+        for j, sc in enumerate(scenes):
+            for k, s in enumerate(sc.sources):
+                if s.keyframes is not None:
+                    t = self.synth.transition_times(sc.keyframe_requests(k))
+                    shared = None if np.isnan(t).all() else float(np.nanmax(t))
+                    reqs[slots[j, k]].transition_s = shared
+                    moving.setdefault(j, []).append((k, shared))
+        return moving
+
+    def _add_keyframes(self, mix: torch.Tensor, placed: torch.Tensor, scene: Scene, k: int, transition: float | None):
+        """Add Σ_i (w_i · placed) ⊛ e_i to ``mix`` (C, n): the early parts of moving source ``k``,
+        each on its 2-hop window around its keyframe, overlap-added; synthesised
+        :data:`KEYFRAMES_PER_BATCH` at a time, so memory does not grow with the clip."""
+        frames = scene.sources[k].keyframes
+        requests = scene.keyframe_requests(k)
+        for r in requests:
+            r.transition_s = transition
+        hop, n = frames.hop, placed.shape[-1]
+        padded = torch.nn.functional.pad(placed, (3 * hop, 3 * hop))
+        win = torch.as_tensor(window(hop), dtype=torch.float32, device=self.device)
+        for first in range(0, len(requests), KEYFRAMES_PER_BATCH):
+            count = min(KEYFRAMES_PER_BATCH, len(requests) - first)
+            irs, lengths, _ = self.synth.synthesize_batch(requests[first : first + count])
+            taps = int(lengths.max())
+            n_fft = fast_fft_len(2 * hop + taps - 1)
+            centres = frames.centres[first : first + count]
+            idx = torch.as_tensor(centres - hop + 3 * hop, device=self.device)[:, None] + torch.arange(2 * hop, device=self.device)
+            segs = padded[idx] * win  # each window's samples (zero outside the clip)
+            y = torch.fft.irfft(torch.fft.rfft(segs, n_fft)[:, None] * torch.fft.rfft(irs[..., :taps], n_fft), n_fft)
+            c = y.shape[1]
+            length = (count - 1) * hop + n_fft
+            total = torch.nn.functional.fold(y.permute(1, 2, 0).reshape(1, c * n_fft, count), (1, length), (1, n_fft),
+                                             stride=(1, hop)).reshape(c, length)
+            lo = int(centres[0]) - hop
+            a, b = max(0, lo), min(n, lo + length)
+            if b > a:
+                mix[:, a:b] += total[:, a - lo : b - lo]

@@ -21,7 +21,9 @@ SCENE_FORMAT = 1
 
 @dataclass
 class SourceSpec:
-    """One dry source placed in the scene."""
+    """One dry source placed in the scene. For a moving source, ``motion`` describes its path
+    (:mod:`binsynth.scene.paths`) and the position fields hold where it starts (at onset);
+    a still source has ``motion`` None and leaves it out of the scene JSON."""
 
     label: str
     clip_id: str
@@ -32,6 +34,11 @@ class SourceSpec:
     onset_s: float
     offset_s: float
     gain_db: float = 0.0
+    motion: dict | None = None
+
+    @property
+    def moving(self) -> bool:
+        return self.motion is not None
 
 
 @dataclass
@@ -74,7 +81,11 @@ class SceneSpec:
         return f"{self.split}-{self.index:08d}"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for s in d["sources"]:  # still sources: the JSON of scenes from before motion existed
+            if s["motion"] is None:
+                del s["motion"]
+        return d
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces): the same scene always gives the same text."""

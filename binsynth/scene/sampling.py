@@ -13,14 +13,22 @@ Placement: a source's direction (head frame) and distance are drawn together and
 walls and at least ``min_separation_deg`` (great circle) from the sources placed before it;
 a source that cannot be placed is dropped and counted in ``scene.extra["dropped_sources"]``
 (never a label for audio that is not there).
+
+Motion (``sources.motion``; recipes without it draw nothing for it, so their scenes are
+unchanged): after a source is placed, one draw decides whether it moves; a moving source
+then draws its path kind, speed and heading or sense until the path keeps the margin inside
+the room and its distance to the head (:data:`MOTION_TRIES` tries; else it stays still).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
 from binsynth.acoustics.brir import MIN_DISTANCE_M
 from binsynth.geometry import head_to_room, sph_to_cart, wrap_azimuth_deg
+from binsynth.scene.paths import positions_at, trajectory
 from binsynth.scene.record import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
 
 MAX_TRIES = 200
@@ -87,10 +95,13 @@ def sample_scene(recipe, split: str, index: int, corpora: list | None = None) ->
             dropped += 1
             continue
         az, el, dist, pos = placed
-        sources.append(SourceSpec(
+        spec = SourceSpec(
             label=clip.label, clip_id=f"{corpora[k].name}:{clip.clip_id}", azimuth_deg=az, elevation_deg=el,
             distance_m=dist, position_m=pos, onset_s=timing[0], offset_s=timing[1], gain_db=gain_db,
-        ))
+        )
+        if src_cfg.motion is not None:  # no draw at all for recipes without motion
+            spec.motion = _motion(src_cfg.motion, recipe.placement, rng, dims, listener, spec)
+        sources.append(spec)
     background = None
     if recipe.background.enabled:
         background = {"type": recipe.background.type, "snr_db": float(draw(recipe.background.snr_db, rng))}
@@ -103,7 +114,9 @@ def sample_scene(recipe, split: str, index: int, corpora: list | None = None) ->
         from binsynth.qa import generate_qa
 
         n_q = int(draw(recipe.qa.questions_per_scene, rng))
-        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
+        tracks = [trajectory(s, scene.listener, fs) for s in sources] if any(s.moving for s in sources) else None
+        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form,
+                                        trajectories=tracks)
     return scene
 
 
@@ -197,3 +210,49 @@ def _place(recipe, rng, dims, listener: ListenerSpec, placed: list[SourceSpec]):
             continue
         return az, el, dist, [float(p) for p in pos]
     return None
+
+
+#: Paths tried for a moving source before it is left still.
+MOTION_TRIES = 20
+#: Spacing of the points at which a candidate path is checked, seconds.
+PATH_CHECK_S = 0.02
+
+
+def _motion(cfg, placement, rng, dims, listener: ListenerSpec, src: SourceSpec) -> dict | None:
+    """A path for ``src`` (see :mod:`binsynth.scene.paths`) or None (still): it moves with
+    ``cfg.moving_probability``; a path must keep ``placement.margin_m`` inside the room and
+    come no closer to the head than ``cfg.min_distance_m`` (or its start, if that is closer)."""
+    if not rng.random() < cfg.moving_probability:
+        return None
+    paths = cfg.paths
+    span = src.offset_s - src.onset_s
+    for _ in range(MOTION_TRIES):
+        kind = paths[int(rng.integers(len(paths)))]
+        if kind == "arc":
+            rate = float(draw(cfg.angular_speed_deg_s, rng))
+            radius = src.distance_m * np.cos(np.radians(src.elevation_deg))  # of the circle swept
+            if radius > 0:
+                rate = min(rate, float(np.degrees(cfg.max_speed_m_s / radius)))
+            motion = {"path": "arc", "angular_speed_deg_s": rate if rng.random() < 0.5 else -rate}
+        else:
+            speed = min(float(draw(cfg.speed_m_s, rng)), cfg.max_speed_m_s)
+            heading = rng.uniform(0.0, 2 * np.pi)
+            end = np.asarray(src.position_m) + speed * span * np.array([np.cos(heading), np.sin(heading), 0.0])
+            motion = {"path": "line", "end_m": [float(p) for p in end]}
+        if _path_fits(replace(src, motion=motion), placement, dims, listener, cfg.min_distance_m):
+            return motion
+    return None
+
+
+def _path_fits(src: SourceSpec, placement, dims, listener: ListenerSpec, min_distance_m: float) -> bool:
+    span = src.offset_s - src.onset_s
+    t = src.onset_s + np.linspace(0.0, span, max(2, int(np.ceil(span / PATH_CHECK_S)) + 1))
+    points = positions_at(src, listener, t)
+    closest = min(min_distance_m, src.distance_m)
+    if np.min(np.linalg.norm(points - np.asarray(listener.position_m), axis=1)) < closest - 1e-9:
+        return False
+    if dims is not None and placement.inside_room:
+        m = placement.margin_m
+        if np.any(points < m) or np.any(points > np.asarray(dims) - m):
+            return False
+    return True
