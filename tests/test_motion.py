@@ -158,3 +158,29 @@ def test_keyframes_synthesised_in_small_batches_render_the_same(sphere48, monkey
     (split,), _ = Renderer(BRIRSynthesizer(sphere48, FS)).render([scene])
     assert scene.sources[0].keyframes.centres.size > 3 * 4
     np.testing.assert_allclose(split, whole, atol=1e-6)
+
+
+def test_receivers_rendered_together_equal_each_rendered_alone(sphere48):
+    """``render_all`` shares the image sources, dry placement and dry transforms between the
+    binaural and the FOA receiver: each gets what it renders alone (moving and still sources,
+    a room and free field), and receivers at another rate are refused."""
+    from binsynth.errors import ConfigError
+
+    room = ShoeboxRoom.from_rt60([6.5, 5.0, 3.0], 0.45)
+    scenes = [
+        Scene(room, LISTENER, [Source.moving(_noise(1.0, 5), FS, _arc(10.0, -30.0), onset_s=0.2),
+                               Source(_noise(0.8, 6), head_to_room(120.0, 5.0, 1.5, LISTENER, 0.0), gain_db=-4.0)],
+              1.5, seed=5),
+        Scene(None, LISTENER, [Source(_noise(0.6, 7), head_to_room(-70.0, 0.0, 2.5, LISTENER, 0.0))], 1.0, seed=6),
+    ]
+    binaural, foa = BRIRSynthesizer(sphere48, FS), FOASynthesizer(FS)
+    (both_b, both_f), _ = Renderer(binaural).render_all(scenes, (foa,))
+    alone_b, _ = Renderer(binaural).render(scenes)
+    alone_f, _ = Renderer(foa).render(scenes)
+    for together, alone in ((both_b, alone_b), (both_f, alone_f)):
+        for a, b in zip(together, alone):
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, atol=1e-6 * np.abs(b).max())
+    assert all(np.array_equal(a, b) for a, b in zip(both_b, alone_b))  # the first receiver's bytes too
+    with pytest.raises(ConfigError, match="share rate and device"):
+        Renderer(binaural).render_all(scenes, (FOASynthesizer(8000),))

@@ -124,6 +124,27 @@ def _match_window(t, start, end, ramp, cos):
     return (0.5 - 0.5 * cos(np.pi * up)) * (0.5 - 0.5 * cos(np.pi * down))
 
 
+@dataclass
+class EarlyImages:
+    """Early image sources of a batch of requests (see :meth:`BRIRSynthesizer.early_images`):
+    per image its request, order, head-frame arrival direction (float32 unit vector), octave-band
+    pressure gains (7, with the fade into the tail) and delay (samples from emission, at
+    ``fs_hz``); per request the tail's level match (dB, 7 bands), image count and top order."""
+
+    req: torch.Tensor
+    order: torch.Tensor
+    unit: torch.Tensor
+    gain: torch.Tensor
+    delay: torch.Tensor
+    tail_db: np.ndarray
+    n_images: np.ndarray
+    top: np.ndarray
+    fs_hz: int
+
+    def stats(self, i: int) -> dict:
+        return dict(n_images=int(self.n_images[i]), order=int(self.top[i]), tail_match_db=self.tail_db[i])
+
+
 class BRIRSynthesizer:
     """Builds BRIRs from one HRTF set at one sample rate on one device.
 
@@ -226,29 +247,30 @@ class BRIRSynthesizer:
         batch, lengths, infos = self.synthesize_batch(requests)
         return [batch[i, :, :n] for i, n in enumerate(lengths)], infos
 
-    def synthesize_batch(self, requests: list[BRIRRequest]) -> tuple[torch.Tensor, np.ndarray, list[BRIRInfo]]:
+    def synthesize_batch(self, requests: list[BRIRRequest], images: "EarlyImages | None" = None
+                         ) -> tuple[torch.Tensor, np.ndarray, list[BRIRInfo]]:
         """All BRIRs in one zero-padded tensor (R, 2, max n_taps) on the device, their lengths, infos.
 
         Whole groups are written with one indexed copy each, so the number of device
-        operations does not grow with the number of requests.
+        operations does not grow with the number of requests. ``images``: the requests'
+        early images from :meth:`early_images` of any receiver on this device (receivers of one
+        scene share them: the image sources do not depend on what listens).
         """
         plans = self._plan_all(requests)
         lengths = np.array([p["n_taps"] for p in plans], dtype=np.int64)
         batch = torch.zeros(len(requests), len(self.channels), int(lengths.max(initial=1)), dtype=torch.float32,
                             device=self.device)
-        infos: list[BRIRInfo | None] = [None] * len(requests)
-        tail_db = np.zeros((len(requests), 7))
+        geo = images if images is not None else self.early_images(requests, plans)
+        infos = [self._info(r, p, geo.stats(i)) for i, (r, p) in enumerate(zip(requests, plans))]
+        tail_db = geo.tail_db
         for nfft_early, idx in _group(plans, "nfft_early").items():
-            early, stats = self._early([requests[i] for i in idx], [plans[i] for i in idx], nfft_early)
+            early = self._early(geo, idx, nfft_early)
             # n_taps >= the early buffer for every request (see _plan), so it fits whole
             keep = [j for j, i in enumerate(idx) if requests[i].early]
             if len(keep) == len(idx):
                 batch[torch.as_tensor(idx, device=self.device), :, : early.shape[-1]] = early
             elif keep:
                 batch[torch.as_tensor([idx[j] for j in keep], device=self.device), :, : early.shape[-1]] = early[keep]
-            for j, i in enumerate(idx):
-                infos[i] = self._info(requests[i], plans[i], stats[j])
-                tail_db[i] = stats[j]["tail_match_db"]
         idx = [i for i, p in enumerate(plans) if p["reverberant"]]
         if idx:
             reqs = [requests[i] for i in idx]
@@ -270,17 +292,46 @@ class BRIRSynthesizer:
         """Diffuse tails (R, channels, n) of the reverberant requests (:func:`diffuse_tail`'s keywords)."""
         return diffuse_tail(hrtf=self.hrtf, **kw)
 
-    def _early(self, reqs: list[BRIRRequest], plans: list[dict], nfft: int):
+    def early_images(self, requests: list[BRIRRequest], plans: list[dict] | None = None) -> "EarlyImages":
+        """The early image sources of ``requests`` — arrival direction, delay, octave-band gains
+        with the fade into the tail — and the tail's level match, for every request at once.
+
+        Requests are enumerated in families that bound their images alike (faded rooms by
+        path length, fixed orders by order, free field), so one family's bound never
+        inflates another's search; each request's images come out in one order, whatever
+        it is batched with."""
+        plans = plans if plans is not None else self._plan_all(requests)
+        families: dict[tuple[bool, bool], list[int]] = {}
+        for i, r in enumerate(requests):
+            families.setdefault((r.room is None, r.max_order is not None), []).append(i)
+        parts = [(idx, self._images([requests[i] for i in idx], [plans[i] for i in idx])) for idx in families.values()]
+        if len(parts) == 1:
+            return parts[0][1]
+        n = len(requests)
+        tail_db, n_images, top = np.zeros((n, 7)), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        fields = []
+        for idx, geo in parts:
+            where = torch.as_tensor(idx, device=geo.req.device)
+            fields.append((where[geo.req], geo.order, geo.unit, geo.gain, geo.delay))
+            tail_db[idx], n_images[idx], top[idx] = geo.tail_db, geo.n_images, geo.top
+        req, order, unit, gain, delay = (torch.cat(f) for f in zip(*fields))
+        ranked = torch.sort(req, stable=True).indices  # by request, each request's images in order
+        return EarlyImages(req[ranked], order[ranked], unit[ranked], gain[ranked], delay[ranked], tail_db, n_images, top,
+                           self.fs_hz)
+
+    def _images(self, requests: list[BRIRRequest], plans: list[dict]) -> "EarlyImages":
         dev = self.device
         f64 = dict(dtype=torch.float64, device=dev)
-        rooms = [r.room for r in reqs]
+        rooms = [r.room for r in requests]
         dims = torch.tensor(np.stack([rm.dimensions_m if rm is not None else np.ones(3) for rm in rooms]), **f64)
-        src = torch.tensor(np.stack([r.source_m for r in reqs]), **f64)
-        lst = torch.tensor(np.stack([r.listener_m for r in reqs]), **f64)
-        if any(rm is None for rm in rooms):  # free field: the "room" is a box around both points
-            lo = torch.minimum(src, lst) - 1.0
+        src = torch.tensor(np.stack([r.source_m for r in requests]), **f64)
+        lst = torch.tensor(np.stack([r.listener_m for r in requests]), **f64)
+        free = [rm is None for rm in rooms]
+        if any(free):  # free field: the "room" is a box around both points (room requests stay as they are)
+            is_free = torch.tensor(free, device=dev)[:, None]
+            lo = torch.where(is_free, torch.minimum(src, lst) - 1.0, torch.zeros_like(src))
             src, lst = src - lo, lst - lo
-            dims = torch.where(torch.tensor([rm is None for rm in rooms], device=dev)[:, None], torch.maximum(src, lst) + 1.0, dims)
+            dims = torch.where(is_free, torch.maximum(src, lst) + 1.0, dims)
         imgs = enumerate_images(
             dims, src, lst,
             torch.tensor([p["max_path"] for p in plans], **f64),
@@ -288,7 +339,7 @@ class BRIRSynthesizer:
         )
         req = imgs.request
         rel = imgs.position_m - lst[req]
-        axes = torch.tensor(head_axes([r.yaw_deg for r in reqs], [r.pitch_deg for r in reqs]), **f64)
+        axes = torch.tensor(head_axes([r.yaw_deg for r in requests], [r.pitch_deg for r in requests]), **f64)
         local = (axes[req] * rel[:, None, :]).sum(-1)  # elementwise: no batch-size-dependent GEMM
         dist = torch.linalg.norm(local, dim=1)
         unit = (local / dist[:, None]).to(torch.float32)
@@ -298,7 +349,7 @@ class BRIRSynthesizer:
         air_m = torch.tensor(
             np.stack([
                 (rm.air_attenuation_per_m if rm is not None else (AIR_ENERGY_ATTENUATION_PER_M if r.air_absorption else np.zeros(7)))
-                for rm, r in zip(rooms, reqs)
+                for rm, r in zip(rooms, requests)
             ]),
             **f64,
         )
@@ -310,17 +361,25 @@ class BRIRSynthesizer:
         weight = torch.where(imgs.order == 0, torch.ones_like(s), torch.cos(0.5 * torch.pi * s))
         # the level match only where a tail follows (keyframes of moving sources have none)
         match = torch.tensor([p["transition"] if p["reverberant"] else np.inf for p in plans], **f64)[req]
-        tail_db = self._tail_match_db(req, imgs.order, delay / self.fs_hz, gain, match, rooms, len(reqs))
-        gain = gain * weight[:, None]
-        acc = self._accumulate(req, imgs.order, unit, gain, delay, nfft, len(reqs))
-        early = torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
+        tail_db = self._tail_match_db(req, imgs.order, delay / self.fs_hz, gain, match, rooms, len(requests))
         order = imgs.order
-        n_images = torch.bincount(req, minlength=len(reqs)).cpu().numpy()
-        top = torch.zeros(len(reqs), dtype=order.dtype, device=dev).scatter_reduce_(0, req, order, "amax").cpu().numpy()
-        stats = [
-            dict(n_images=int(n_images[j]), order=int(top[j]), tail_match_db=tail_db[j]) for j in range(len(reqs))
-        ]
-        return early, stats
+        n_images = torch.bincount(req, minlength=len(requests)).cpu().numpy()
+        top = torch.zeros(len(requests), dtype=order.dtype, device=dev).scatter_reduce_(0, req, order, "amax").cpu().numpy()
+        return EarlyImages(req, order, unit, gain * weight[:, None], delay, tail_db, n_images, top, self.fs_hz)
+
+    def _early(self, geo: "EarlyImages", idx: list[int], nfft: int) -> torch.Tensor:
+        """Early buffers (len(idx), channels, nfft - pre) of requests ``idx``, their images in order."""
+        if geo.fs_hz != self.fs_hz:
+            raise ConfigError(f"early images at {geo.fs_hz} Hz for a receiver at {self.fs_hz} Hz")
+        req, order, unit, gain, delay = geo.req, geo.order, geo.unit, geo.gain, geo.delay
+        if len(idx) != len(geo.tail_db) or idx != list(range(len(idx))):
+            local = torch.full((len(geo.tail_db),), -1, dtype=req.dtype, device=req.device)
+            local[torch.as_tensor(idx, device=req.device)] = torch.arange(len(idx), device=req.device)
+            local = local[req]
+            keep = (local >= 0).nonzero().squeeze(1)  # in order: each request's images as enumerated
+            req, order, unit, gain, delay = local[keep], order[keep], unit[keep], gain[keep], delay[keep]
+        acc = self._accumulate(req, order, unit, gain, delay, nfft, len(idx))
+        return torch.fft.irfft(acc, nfft, dim=-1)[..., self.pre :]
 
     def _accumulate(self, req, order, unit, gain, delay, nfft: int, n_req: int) -> torch.Tensor:
         """Sum of every image's response: (R, channels, nfft // 2 + 1) complex64 spectra of the

@@ -173,11 +173,14 @@ def render_mixes(scenes: list[SceneSpec], recipe, corpora: list, renderer: Rende
     renderable = [i for i, sc in enumerate(scenes) if sc.sources]
     result = Rendered()
     t1 = time.perf_counter()
-    if renderable:
-        out, inf = renderer.render([jobs[i] for i in renderable])
-        result.mixes, result.infos = dict(zip(renderable, out)), dict(zip(renderable, inf))
-    if foa_renderer is not None:
-        result.foa_mixes = dict(zip(renderable, foa_renderer.render([jobs[i] for i in renderable])[0])) if renderable else {}
+    if renderable:  # both receivers at once: image sources, dry placement and transforms shared
+        others = (foa_renderer.synth,) if foa_renderer is not None else ()
+        out, inf = renderer.render_all([jobs[i] for i in renderable], others)
+        result.mixes, result.infos = dict(zip(renderable, out[0])), dict(zip(renderable, inf))
+        if foa_renderer is not None:
+            result.foa_mixes = dict(zip(renderable, out[1]))
+    elif foa_renderer is not None:
+        result.foa_mixes = {}
     groups: dict[tuple[str, int], list[int]] = {}
     for i, sc in enumerate(scenes):
         if sc.background is not None:

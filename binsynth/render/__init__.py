@@ -7,7 +7,7 @@ built on it: one BRIR as WAV + JSON + PNG (``binsynth brir``) and the embedded d
 from binsynth import lazy_exports
 
 __getattr__, __all__ = lazy_exports(__name__, {
-    "renderer": "Renderer Scene Source convolve_sum plan_convolution place_sources place_into CHUNK_BYTES",
+    "renderer": "Renderer Scene Source convolve_sum convolve_many plan_convolution place_sources place_into CHUNK_BYTES",
     "brir_tool": "BrirSpec write_brir",
     "demo": "run_demo",
     "motion": "Keyframes keyframes_for window",

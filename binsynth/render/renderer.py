@@ -40,16 +40,26 @@ def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None
     each convolved at ``n_fft`` ≥ block + n_taps - 1 and overlap-added (a BRIR is far
     shorter than a scene, so its transform need not run at the scene's length).
     """
-    n, taps = dry.shape[-1], brir.shape[-1]
+    return convolve_many(dry, [brir], n_fft, block)[0]
+
+
+def convolve_many(dry: torch.Tensor, brirs: list[torch.Tensor], n_fft: int | None = None,
+                  block: int | None = None) -> list[torch.Tensor]:
+    """:func:`convolve_sum` of the same dry sources with several receivers' responses (each
+    (batch, n_src, channels_r, n_taps), one n_taps for all), transforming the dry sources once."""
+    n, taps = dry.shape[-1], brirs[0].shape[-1]
     n_out = n + taps - 1
     if block is None or block >= n:
         n_fft = n_fft or fast_fft_len(n_out)
         x = torch.fft.rfft(dry, n_fft, dim=-1)
-        h = torch.fft.rfft(brir, n_fft, dim=-1)
-        y = x[:, 0, None] * h[:, 0]
-        for s in range(1, dry.shape[1]):
-            y += x[:, s, None] * h[:, s]
-        return torch.fft.irfft(y, n_fft, dim=-1)[..., :n_out]
+        out = []
+        for brir in brirs:
+            h = torch.fft.rfft(brir, n_fft, dim=-1)
+            y = x[:, 0, None] * h[:, 0]
+            for s in range(1, dry.shape[1]):
+                y += x[:, s, None] * h[:, s]
+            out.append(torch.fft.irfft(y, n_fft, dim=-1)[..., :n_out])
+        return out
     if n_fft is None or n_fft < block + taps - 1:
         raise ConfigError(f"n_fft {n_fft}: must be at least block + n_taps - 1 = {block + taps - 1}")
     batch, n_src = dry.shape[:2]
@@ -57,15 +67,18 @@ def convolve_sum(dry: torch.Tensor, brir: torch.Tensor, n_fft: int | None = None
     if n < n_blocks * block:  # callers can hand in dry signals already padded to whole blocks
         dry = torch.nn.functional.pad(dry, (0, n_blocks * block - n))
     x = torch.fft.rfft(dry.reshape(batch, n_src, n_blocks, block), n_fft, dim=-1)  # (B, S, blocks, F)
-    h = torch.fft.rfft(brir, n_fft, dim=-1)  # (B, S, C, F)
-    y = x[:, 0, None] * h[:, 0, :, None]
-    for s in range(1, n_src):  # accumulate in place: no (B, S, C, blocks, F) temporary
-        y += x[:, s, None] * h[:, s, :, None]
-    y = torch.fft.irfft(y, n_fft, dim=-1)  # (B, C, blocks, n_fft)
-    out = torch.zeros(batch, brir.shape[2], (n_blocks - 1) * block + n_fft, dtype=y.dtype, device=y.device)
-    for k in range(n_blocks):  # overlap-add; a few large slices beat fold/col2im
-        out[..., k * block : k * block + n_fft] += y[:, :, k]
-    return out[..., :n_out]
+    out = []
+    for brir in brirs:
+        h = torch.fft.rfft(brir, n_fft, dim=-1)  # (B, S, C, F)
+        y = x[:, 0, None] * h[:, 0, :, None]
+        for s in range(1, n_src):  # accumulate in place: no (B, S, C, blocks, F) temporary
+            y += x[:, s, None] * h[:, s, :, None]
+        y = torch.fft.irfft(y, n_fft, dim=-1)  # (B, C, blocks, n_fft)
+        total = torch.zeros(batch, brir.shape[2], (n_blocks - 1) * block + n_fft, dtype=y.dtype, device=y.device)
+        for k in range(n_blocks):  # overlap-add; a few large slices beat fold/col2im
+            total[..., k * block : k * block + n_fft] += y[:, :, k]
+        out.append(total[..., :n_out])
+    return out
 
 
 def plan_convolution(n: int, taps: int, n_src: int) -> tuple[int, int, int]:
@@ -181,18 +194,35 @@ class Renderer:
 
         ``progress``: optional callable ``advance(n_scenes)``.
         """
-        mixes: list[np.ndarray | None] = [None] * len(scenes)
+        (mixes,), infos = self.render_all(scenes, progress=progress)
+        return mixes, infos
+
+    def render_all(self, scenes: list[Scene], others: tuple = (), progress=None):
+        """:meth:`render` heard by this renderer's receiver and by ``others`` (synthesisers at
+        the same rate on the same device, e.g. an FOA one beside a binaural one) at once: the
+        image sources, dry placement and dry transforms are shared. Returns one list of
+        mixtures per receiver (this one first) and this receiver's infos. Each receiver's
+        mixtures are those it renders alone (≤ 1e-6), and this receiver's are the same bytes
+        unless another receiver's responses are longer than its own padded length."""
+        synths = [self.synth, *others]
+        for other in others:
+            if other.fs_hz != self.fs_hz or torch.device(other.device) != torch.device(self.device):
+                raise ConfigError(f"a receiver at {other.fs_hz} Hz on {other.device} beside one at {self.fs_hz} Hz "
+                                  f"on {self.device}: receivers rendered together share rate and device")
+        mixes: list[list[np.ndarray | None]] = [[None] * len(scenes) for _ in synths]
         infos: list[list[BRIRInfo] | None] = [None] * len(scenes)
         for start in range(0, len(scenes), self.chunk_scenes):
             idx = list(range(start, min(start + self.chunk_scenes, len(scenes))))
-            chunk_mix, chunk_info = self._render_chunk([scenes[i] for i in idx])
+            chunk_mix, chunk_info = self._render_chunk([scenes[i] for i in idx], synths)
             for j, i in enumerate(idx):
-                mixes[i], infos[i] = chunk_mix[j], chunk_info[j]
+                infos[i] = chunk_info[j]
+                for r in range(len(synths)):
+                    mixes[r][i] = chunk_mix[r][j]
             if progress is not None:
                 progress(len(idx))
         return mixes, infos
 
-    def _render_chunk(self, scenes: list[Scene]):
+    def _render_chunk(self, scenes: list[Scene], synths: list):
         reqs, slots = [], np.full((len(scenes), max(len(sc.sources) for sc in scenes)), -1, dtype=np.int64)
         for j, sc in enumerate(scenes):
             if not sc.sources:
@@ -201,19 +231,26 @@ class Renderer:
                 slots[j, k] = len(reqs)
                 reqs.append(r)
         moving = self._plan_keyframes(scenes, reqs, slots)
-        brirs, lengths, binfo = self.synth.synthesize_batch(reqs)
-        # a zero BRIR at the end stands in for the missing sources of smaller scenes
-        brirs = torch.cat([brirs, brirs.new_zeros(1, *brirs.shape[1:])])
+        images = self.synth.early_images(reqs) if len(synths) > 1 else None
+        brirs, lengths, binfo = [], [], None
+        for synth in synths:
+            b, length, info = synth.synthesize_batch(reqs, images)
+            # a zero BRIR at the end stands in for the missing sources of smaller scenes
+            brirs.append(torch.cat([b, b.new_zeros(1, *b.shape[1:])]))
+            lengths.append(length)
+            binfo = info if binfo is None else binfo
+        longest = np.max(lengths, axis=0)
         groups: dict[tuple[int, int, int, int, int], list[int]] = {}
         for j, sc in enumerate(scenes):
             n = int(round(sc.duration_s * self.fs_hz))
             n_src = len(sc.sources)
-            taps = int(lengths[slots[j, :n_src]].max())
+            taps = int(longest[slots[j, :n_src]].max())
             groups.setdefault((n, n_src, *plan_convolution(n, taps, n_src)), []).append(j)
-        out: list[np.ndarray | None] = [None] * len(scenes)
+        out: list[list[np.ndarray | None]] = [[None] * len(scenes) for _ in synths]
         for (n, n_src, taps, n_fft, block), members in groups.items():
             n_blocks = -(-n // block)
-            per_item = n_src * (n_blocks + 4) * (n_fft // 2 + 1) * 8
+            extra = sum(len(synth.channels) for synth in synths) - 2  # output spectra beyond a binaural pair
+            per_item = (n_src * (n_blocks + 4) + max(0, extra) * n_blocks) * (n_fft // 2 + 1) * 8
             step = max(1, CHUNK_BYTES // per_item)
             for s0 in range(0, len(members), step):
                 part = members[s0 : s0 + step]
@@ -222,16 +259,20 @@ class Renderer:
                 for b, j in enumerate(part):
                     place_into(dry[b], scenes[j], self.fs_hz)
                 index = torch.as_tensor(slots[part, :n_src], device=self.device)
-                h = brirs[index, :, :taps]  # (B, S, C, taps); every BRIR here is at most `taps` long
-                if h.shape[-1] < taps:
-                    h = torch.nn.functional.pad(h, (0, taps - h.shape[-1]))
-                y = convolve_sum(dry, h, n_fft, block)[..., :n]
+                hs = []
+                for brir in brirs:
+                    h = brir[index, :, :taps]  # (B, S, C, taps); every BRIR here is at most `taps` long
+                    if h.shape[-1] < taps:
+                        h = torch.nn.functional.pad(h, (0, taps - h.shape[-1]))
+                    hs.append(h)
+                ys = [y[..., :n] for y in convolve_many(dry, hs, n_fft, block)]
                 for b, j in enumerate(part):
                     for k, transition in moving.get(j, ()):
-                        self._add_keyframes(y[b], dry[b, k, :n], scenes[j], k, transition)
-                y = y.cpu().numpy()
-                for b, j in enumerate(part):
-                    out[j] = y[b]
+                        self._add_keyframes([y[b] for y in ys], dry[b, k, :n], scenes[j], k, transition, synths)
+                for r, y in enumerate(ys):
+                    y = y.cpu().numpy()
+                    for b, j in enumerate(part):
+                        out[r][j] = y[b]
         return out, [[binfo[k] for k in slots[j, : len(sc.sources)]] for j, sc in enumerate(scenes)]
 
     def _plan_keyframes(self, scenes: list[Scene], reqs: list[BRIRRequest], slots: np.ndarray) -> dict:
@@ -248,9 +289,10 @@ class Renderer:
                     moving.setdefault(j, []).append((k, shared))
         return moving
 
-    def _add_keyframes(self, mix: torch.Tensor, placed: torch.Tensor, scene: Scene, k: int, transition: float | None):
-        """Add Σ_i (w_i · placed) ⊛ e_i to ``mix`` (C, n): the early parts of moving source ``k``,
-        each on its 2-hop window around its keyframe, overlap-added; synthesised
+    def _add_keyframes(self, mixes: list[torch.Tensor], placed: torch.Tensor, scene: Scene, k: int,
+                       transition: float | None, synths: list) -> None:
+        """Add Σ_i (w_i · placed) ⊛ e_i to each receiver's mix (C, n): the early parts of moving
+        source ``k``, each on its 2-hop window around its keyframe, overlap-added; synthesised
         :data:`KEYFRAMES_PER_BATCH` at a time, so memory does not grow with the clip."""
         frames = scene.sources[k].keyframes
         requests = scene.keyframe_requests(k)
@@ -261,18 +303,24 @@ class Renderer:
         win = torch.as_tensor(window(hop), dtype=torch.float32, device=self.device)
         for first in range(0, len(requests), KEYFRAMES_PER_BATCH):
             count = min(KEYFRAMES_PER_BATCH, len(requests) - first)
-            irs, lengths, _ = self.synth.synthesize_batch(requests[first : first + count])
-            taps = int(lengths.max())
-            n_fft = fast_fft_len(2 * hop + taps - 1)
+            batch = requests[first : first + count]
+            images = synths[0].early_images(batch) if len(synths) > 1 else None
             centres = frames.centres[first : first + count]
             idx = torch.as_tensor(centres - hop + 3 * hop, device=self.device)[:, None] + torch.arange(2 * hop, device=self.device)
             segs = padded[idx] * win  # each window's samples (zero outside the clip)
-            y = torch.fft.irfft(torch.fft.rfft(segs, n_fft)[:, None] * torch.fft.rfft(irs[..., :taps], n_fft), n_fft)
-            c = y.shape[1]
-            length = (count - 1) * hop + n_fft
-            total = torch.nn.functional.fold(y.permute(1, 2, 0).reshape(1, c * n_fft, count), (1, length), (1, n_fft),
-                                             stride=(1, hop)).reshape(c, length)
-            lo = int(centres[0]) - hop
-            a, b = max(0, lo), min(n, lo + length)
-            if b > a:
-                mix[:, a:b] += total[:, a - lo : b - lo]
+            spectra: dict[int, torch.Tensor] = {}
+            for synth, mix in zip(synths, mixes):
+                irs, lengths, _ = synth.synthesize_batch(batch, images)
+                taps = int(lengths.max())
+                n_fft = fast_fft_len(2 * hop + taps - 1)
+                if n_fft not in spectra:
+                    spectra[n_fft] = torch.fft.rfft(segs, n_fft)
+                y = torch.fft.irfft(spectra[n_fft][:, None] * torch.fft.rfft(irs[..., :taps], n_fft), n_fft)
+                c = y.shape[1]
+                length = (count - 1) * hop + n_fft
+                total = torch.nn.functional.fold(y.permute(1, 2, 0).reshape(1, c * n_fft, count), (1, length),
+                                                 (1, n_fft), stride=(1, hop)).reshape(c, length)
+                lo = int(centres[0]) - hop
+                a, b = max(0, lo), min(n, lo + length)
+                if b > a:
+                    mix[:, a:b] += total[:, a - lo : b - lo]
