@@ -290,3 +290,22 @@ def test_the_foa_audio_points_where_the_trajectory_says(tmp_path):
             errors.append(np.degrees(np.arccos(np.clip(vec @ want / np.linalg.norm(vec), -1, 1))))
     assert len(errors) >= 40
     assert np.median(errors) <= 5.0, np.median(errors)
+
+
+def test_a_motion_render_killed_mid_write_resumes_to_the_same_bytes(motion_dataset, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ds, folder, _ = motion_dataset
+    out = tmp_path / "resumed"
+    wrapper = str(Path(__file__).with_name("faults_wrapper.py"))
+    res = subprocess.run([sys.executable, wrapper, "render", str(folder / "motion.yaml"), "--out", str(out),
+                          "--workers", "1"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "BINSYNTH_TEST_FAULT": "kill-mid-write:2"})
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    assert run_cli("render", str(folder / "motion.yaml"), "--out", str(out), "--workers", "1").returncode == 0
+    for shard in sorted((ds / "data").glob("*.parquet")):
+        assert (out / "data" / shard.name).read_bytes() == shard.read_bytes(), shard.name

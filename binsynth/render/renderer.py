@@ -151,7 +151,7 @@ class Scene:
         """The early parts (no tail) of moving source ``k`` at its keyframes."""
         s = self.sources[k]
         return [BRIRRequest(self.room, self.listener_m, p, self.yaw_deg, self.pitch_deg, seed=self.seed * 1024 + k,
-                            tail=False) for p in s.keyframes.positions_m]
+                            tail=False, compact=True) for p in s.keyframes.positions_m]
 
 
 def place_sources(scene: Scene, fs_hz: int) -> np.ndarray:
