@@ -110,16 +110,19 @@ def test_recipes_without_foa_keep_their_hash_and_bad_receivers_are_one_line(tmp_
 def test_dcase_frames_and_angles_follow_starss23():
     from binsynth.dataset.dcase import _int_azimuth, frames_active, metadata_lines
 
-    assert list(frames_active(0.0, 0.1)) == [0]
-    assert list(frames_active(0.05, 0.25)) == [0, 1, 2]
-    assert list(frames_active(0.3, 0.3)) == []
+    assert list(frames_active(0.0, 0.1, 16000)) == [0]
+    assert list(frames_active(0.05, 0.25, 16000)) == [0, 1, 2]
+    assert list(frames_active(0.3, 0.3, 16000)) == []
+    # frames hold the rendered samples: an onset half a sample before a boundary starts after it
+    assert list(frames_active(0.6 - 0.4 / 16000, 0.8 + 0.4 / 16000, 16000)) == [6, 7]
+    assert list(frames_active(0.6 - 0.6 / 16000, 0.8 + 0.6 / 16000, 16000)) == [5, 6, 7, 8]
     assert [_int_azimuth(a) for a in (179.6, -179.6, 180.0, 90.4, -0.4)] == [-180, -180, -180, 90, 0]
     sources = [
         {"label": "dog", "onset": 0.0, "offset": 0.15, "azimuth": 30.2, "elevation": -9.6, "distance": 1.234},
         {"label": "dog", "onset": 0.12, "offset": 0.2, "azimuth": -100.0, "elevation": 0.0, "distance": 2.0},
         {"label": "bell", "onset": 0.05, "offset": 0.1, "azimuth": 0.0, "elevation": 45.0, "distance": 0.5},
     ]
-    assert metadata_lines(sources, {"bell": 0, "dog": 1}) == [
+    assert metadata_lines(sources, {"bell": 0, "dog": 1}, 16000) == [
         (0, 0, 0, 0, 45, 50), (0, 1, 0, 30, -10, 123), (1, 1, 0, 30, -10, 123), (1, 1, 1, -100, 0, 200),
     ]
 

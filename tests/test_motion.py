@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from binsynth.acoustics.brir import BRIRSynthesizer
+from binsynth.acoustics.brir import BRIRRequest, BRIRSynthesizer
 from binsynth.acoustics.foa import FOASynthesizer
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.geometry import head_to_room
@@ -79,7 +79,7 @@ def _frames(y: np.ndarray, frame: int):
 
 def test_foa_direction_follows_the_path():
     """An arc at 40 deg/s, 2 m, in free field: the active intensity of each 100 ms frame points
-    at the path's azimuth at the frame's centre (median error <= 5 deg)."""
+    at the path's azimuth at the frame's centre (median error <= 1.5 deg; the issue asks 5)."""
     path = _arc(-60.0, 40.0)
     x = _noise(3.0, seed=1)
     scene = Scene(None, LISTENER, [Source.moving(x, FS, path)], 3.0, seed=1)
@@ -90,8 +90,9 @@ def test_foa_direction_follows_the_path():
         measured = np.degrees(np.arctan2((w * y).sum(), (w * xx).sum()))
         expected = -60.0 + 40.0 * (k + 0.5) / 10 - 40.0 * 2.0 / 343.0  # heard r/c later
         errors.append(abs((measured - expected + 180) % 360 - 180))
-    assert np.median(errors) <= 5.0, np.median(errors)
-    assert np.max(errors) <= 10.0
+    # the issue's bound is 5 deg; a label one frame (4 deg) off would exceed 1.5
+    assert np.median(errors) <= 1.5, np.median(errors)
+    assert np.max(errors) <= 5.0
 
 
 def test_binaural_lateral_side_follows_the_path(axd48):
@@ -184,3 +185,44 @@ def test_receivers_rendered_together_equal_each_rendered_alone(sphere48):
     assert all(np.array_equal(a, b) for a, b in zip(both_b, alone_b))  # the first receiver's bytes too
     with pytest.raises(ConfigError, match="share rate and device"):
         Renderer(binaural).render_all(scenes, (FOASynthesizer(8000),))
+
+
+@pytest.mark.parametrize("fs", [8000, 22050])
+def test_a_moving_source_that_outlasts_the_clip_is_cut_like_a_static_one(fs, sphere48):
+    room = ShoeboxRoom.from_rt60([6.0, 5.0, 3.0], 0.3)
+    x = (0.1 * np.random.default_rng(3).standard_normal(2 * fs)).astype(np.float32)  # 2 s in a 1 s scene
+    where = head_to_room(-20.0, 0.0, 1.7, LISTENER, 0.0)
+    still = Scene(room, LISTENER, [Source.moving(x, fs, lambda t: where, onset_s=0.3)], 1.0, seed=2)
+    static = Scene(room, LISTENER, [Source(x, where, onset_s=0.3)], 1.0, seed=2)
+    (a, b), _ = Renderer(BRIRSynthesizer(sphere48, fs)).render([static, still])
+    assert a.shape == b.shape == (2, fs)
+    assert np.abs(b - a).max() <= 1e-6 * np.abs(a).max()
+
+
+def test_more_sources_than_tail_keys_are_refused():
+    from binsynth.errors import ConfigError
+
+    src = Source(_noise(0.01), head_to_room(0.0, 0.0, 1.0, LISTENER, 0.0))
+    with pytest.raises(ConfigError, match="1025 sources in one scene: at most 1024"):
+        Scene(None, LISTENER, [src] * 1025, 0.1).requests()
+
+
+def test_a_keyframes_early_part_and_the_sources_tail_make_that_positions_brir(sphere48):
+    """An impulse at a moving source's middle keyframe hears that keyframe's early part (the
+    other windows are 0 there) plus the source's one tail, level-matched at that very
+    position: together they are the static BRIR there, joined without a gap or an overlap
+    (the path is slow, so the shared transition time is that position's own)."""
+    room = ShoeboxRoom.from_rt60([7.0, 6.0, 3.0], 0.5)
+    path = _arc(35.0, 2.0, dist=2.2)
+    n = int(1.2 * FS)
+    x = np.zeros(n, dtype=np.float32)
+    src = Source.moving(x, FS, path)
+    mid = int(src.keyframes.centres[src.keyframes.centres.size // 2])
+    x[mid] = 1.0
+    moving = Scene(room, LISTENER, [Source.moving(x, FS, path)], 2.0, seed=3)
+    (y,), _ = Renderer(BRIRSynthesizer(sphere48, FS)).render([moving])
+    brir, _ = BRIRSynthesizer(sphere48, FS).synthesize([BRIRRequest(room, LISTENER, path(mid / FS), seed=3 * 1024)])
+    h = brir[0].numpy()
+    got = y[:, mid : mid + h.shape[1]]
+    err = np.sum((got - h[:, : got.shape[1]]) ** 2) / np.sum(h**2)
+    assert err < 1e-4, err

@@ -17,8 +17,8 @@ from conftest import rendered, run_cli, shrunk_demo_recipe
 from binsynth.errors import RecipeError
 from binsynth.io.codecs import decode
 from binsynth.recipe import parse_recipe, recipe_hash
-from binsynth.scene.paths import FRAME_S, active_frames, positions_at, speeds_m_s, trajectory
-from binsynth.scene.record import SceneSpec
+from binsynth.scene.paths import FRAME_S, positions_at, speeds_m_s, trajectory
+from binsynth.scene.record import SceneSpec, SourceSpec
 from binsynth.scene.sampling import sample_scene
 
 MOTION = {"moving_probability": 0.5, "path": ["arc", "line"], "max_speed_m_s": 1.5, "min_distance_m": 0.5}
@@ -172,13 +172,42 @@ def test_trajectories_sit_on_the_100_ms_grid_over_the_active_frames(sampled):
                 assert frames == []
                 continue
             t = np.array([f[0] for f in frames])
-            np.testing.assert_allclose(t, (np.asarray(active_frames(s.onset_s, s.offset_s)) + 0.5) * FRAME_S, atol=1e-12)
+            fs, hop = sc.sample_rate_hz, sc.sample_rate_hz // 10
+            start, stop = round(s.onset_s * fs), round(s.offset_s * fs)
+            centres = np.arange(start // hop, (stop - 1) // hop + 1) * hop + hop // 2  # frames holding its samples
+            np.testing.assert_allclose(t * fs, centres, atol=1e-6)
             # independent recomputation of the direction of each frame from the path
             from binsynth.geometry import room_to_head, cart_to_sph
 
             az, el, dist = cart_to_sph(room_to_head(positions_at(s, sc.listener, t), sc.listener.position_m,
                                                     sc.listener.yaw_deg, sc.listener.pitch_deg))
             np.testing.assert_allclose([f[1:] for f in frames], np.stack([az, el, dist], 1), atol=1e-9)
+
+
+@pytest.mark.parametrize("fs", [8000, 22050, 44100, 96000])
+def test_trajectory_frames_are_the_keyframes_rendered_at_every_rate(fs):
+    """At odd hops (22050: 2205 samples) and onsets between samples, every trajectory time is a
+    keyframe centre of the renderer's grid and its position is the keyframe's position."""
+    from binsynth.render.motion import keyframes_for
+    from binsynth.scene.record import ListenerSpec
+
+    listener = ListenerSpec([3.0, 2.5, 1.5], 30.0, 0.0)
+    for onset, span in ((0.0, 1.0), (0.1234567, 0.73), (0.95 + 0.3 / fs, 0.051), (2.0, 0.0004)):
+        src = SourceSpec("x", "c:x", 40.0, 10.0, 1.5, [0.0, 0.0, 0.0], onset, onset + span,
+                         motion={"path": "arc", "angular_speed_deg_s": -35.0})
+        src.position_m = [float(v) for v in positions_at(src, listener, onset)]
+        frames = trajectory(src, listener, fs)
+        n = round((onset + span) * fs) - round(onset * fs)
+        kf = keyframes_for(n, fs, onset, lambda t: positions_at(src, listener, t))
+        where = {int(c): p for c, p in zip(kf.centres, kf.positions_m)}
+        assert frames, (fs, onset, span)
+        for t, az, el, dist in frames:
+            c = int(round(t * fs))
+            assert abs(t * fs - c) < 1e-6 and c in where, (fs, onset, t)
+            from binsynth.geometry import room_to_head, cart_to_sph
+
+            a, e, d = cart_to_sph(room_to_head(where[c], listener.position_m, listener.yaw_deg))
+            np.testing.assert_allclose([az, el, dist], [a, e, d], atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -205,6 +234,12 @@ def test_rows_label_moving_and_trajectory_from_the_scene(motion_dataset):
             assert src["moving"] == spec.moving
             expect = trajectory(spec, scene.listener, scene.sample_rate_hz)
             assert len(src["trajectory"]) == len(expect)
+            if spec.moving and spec.motion["path"] == "arc":  # closed form: the azimuth turns at its rate
+                for f in src["trajectory"]:
+                    tau = min(max(f["t"] - spec.onset_s, 0.0), spec.offset_s - spec.onset_s)
+                    az = spec.azimuth_deg + spec.motion["angular_speed_deg_s"] * tau
+                    assert abs((f["azimuth"] - az + 180) % 360 - 180) < 1e-3
+                    assert abs(f["distance"] - spec.distance_m) < 1e-5 and abs(f["elevation"] - spec.elevation_deg) < 1e-4
             for got, want in zip(src["trajectory"], expect):
                 np.testing.assert_allclose([got["t"], got["azimuth"], got["elevation"], got["distance"]], want,
                                            rtol=1e-6, atol=1e-4)
@@ -241,6 +276,8 @@ def test_hf_datasets_reads_the_trajectories(motion_dataset):
 
 
 def test_dcase_export_lists_a_moving_source_where_it_was_rendered(motion_dataset, tmp_path):
+    """A moving source's metadata lines are exactly one per trajectory frame: the frame whose
+    centre the keyframe is, the rounded direction and the distance in cm — no more, no fewer."""
     ds, _, _ = motion_dataset
     res = run_cli("export", "dcase", str(ds), "--out", str(tmp_path / "dcase"))
     assert res.returncode == 0, res.stderr
@@ -249,24 +286,30 @@ def test_dcase_export_lists_a_moving_source_where_it_was_rendered(motion_dataset
     for row in _rows(ds):
         lines = [tuple(map(int, line)) for line in
                  csv.reader((tmp_path / "dcase" / "metadata_dev" / row["split"] / f"{row['id']}.csv").read_text().splitlines())]
-        for src in row["sources"]:
+        assert len(lines) == len(set(lines))
+        order = sorted(range(len(row["sources"])), key=lambda k: (row["sources"][k]["onset"], row["sources"][k]["label"]))
+        for k, src in enumerate(row["sources"]):
             if not src["moving"]:
                 continue
-            mine = [ln for ln in lines if ln[1] == classes[src["label"]]]
+            same = [j for j in order if row["sources"][j]["label"] == src["label"]]
+            index = same.index(k)
+            hop = row["sample_rate"] // 10
+            want = set()
             for f in src["trajectory"]:
-                frame = int(round(f["t"] / FRAME_S - 0.5))
+                frame = int(round(f["t"] * row["sample_rate"])) // hop  # the frame holding the keyframe
                 az = int(round(f["azimuth"]))
-                az = az - 360 if az >= 180 else az
-                assert any(ln[0] == frame and ln[3] == az and ln[4] == int(round(f["elevation"]))
-                           and ln[5] == int(round(f["distance"] * 100)) for ln in mine), (row["id"], f)
-                checked += 1
+                want.add((frame, classes[src["label"]], index, az - 360 if az >= 180 else az,
+                          int(round(f["elevation"])), int(round(f["distance"] * 100))))
+            got = {ln for ln in lines if ln[1] == classes[src["label"]] and ln[2] == index}
+            assert got == want, (row["id"], k)
+            checked += len(want)
     assert checked > 20
 
 
 def test_the_foa_audio_points_where_the_trajectory_says(tmp_path):
     """One moving source in free field, no background: the active intensity of each 100 ms
     frame of the stored ``audio_foa`` points at the trajectory's direction for that frame
-    (median error <= 5 deg, frames where the source sounds)."""
+    (median error <= 1.5 deg, frames where the source sounds)."""
     data = _data(tmp_path, motion={"moving_probability": 1.0, "path": "arc", "angular_speed_deg_s": 40.0},
                  anechoic_single=True, splits={"train": 4, "test": 2})
     data["audio"]["duration_s"] = 2.0
@@ -289,7 +332,7 @@ def test_the_foa_audio_points_where_the_trajectory_says(tmp_path):
                              np.sin(np.radians(f["elevation"]))])
             errors.append(np.degrees(np.arccos(np.clip(vec @ want / np.linalg.norm(vec), -1, 1))))
     assert len(errors) >= 40
-    assert np.median(errors) <= 5.0, np.median(errors)
+    assert np.median(errors) <= 1.5, np.median(errors)  # the issue asks 5; one frame off is 4
 
 
 def test_a_motion_render_killed_mid_write_resumes_to_the_same_bytes(motion_dataset, tmp_path):
@@ -309,3 +352,27 @@ def test_a_motion_render_killed_mid_write_resumes_to_the_same_bytes(motion_datas
     assert run_cli("render", str(folder / "motion.yaml"), "--out", str(out), "--workers", "1").returncode == 0
     for shard in sorted((ds / "data").glob("*.parquet")):
         assert (out / "data" / shard.name).read_bytes() == shard.read_bytes(), shard.name
+
+
+def test_questions_rebuilt_from_a_rows_scene_know_which_sources_move(motion_dataset):
+    """A caller that regenerates questions from a row's scene JSON (the trainer's probes do)
+    gets the same guard as the sampler: the scene's paths give the trajectories."""
+    from binsynth.qa import generate_items
+    from binsynth.qa.generate import RANKING_TASKS, WHERE_TASKS
+
+    ds, _, _ = motion_dataset
+    asked = 0
+    for i, row in enumerate(_rows(ds)):
+        scene = SceneSpec.from_json(row["scene"])
+        if not any(s.moving for s in scene.sources):
+            continue
+        items = generate_items(scene, np.random.default_rng(i), n_questions=40, form="open")
+        for item in items:
+            assert item.task not in RANKING_TASKS, item.question
+            if item.task in WHERE_TASKS:
+                assert not any(scene.sources[k].moving for k in item.params["sources"]), item.question
+            if item.task == "moving_or_still":
+                (k,) = item.params["sources"]
+                assert item.answer == ("moving" if scene.sources[k].moving else "still")
+            asked += 1
+    assert asked > 20

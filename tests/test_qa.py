@@ -469,9 +469,9 @@ def test_binary_answers_are_balanced():
                          ("side", ("left", "right"))):
         answers = Counter()
         for i, scene in enumerate(scenes):
-            if len({inst.answer for inst in GENERATORS[task](Facts(scene))}) == 2:
+            if len({inst.answer for inst in GENERATORS[task](Facts(scene, None, scene.extra.get("tracks")))}) == 2:
                 for it in generate_items(scene, np.random.default_rng([11, i]), tasks={task: 1.0}, n_questions=1,
-                                         form="open"):
+                                         form="open", trajectories=scene.extra.get("tracks")):
                     answers[it.answer] += 1
         total = sum(answers.values())
         assert total >= 40, (task, total)
@@ -482,14 +482,18 @@ def test_binary_answers_are_balanced():
 def test_deterministic_given_rng_state():
     rng = np.random.default_rng(5)
     scenes = [random_scene(rng, i) for i in range(20)]
-    a = [generate_qa(s, np.random.default_rng([1, i]), n_questions=6) for i, s in enumerate(scenes)]
-    b = [generate_qa(s, np.random.default_rng([1, i]), n_questions=6) for i, s in enumerate(scenes)]
-    c = [generate_qa(s, np.random.default_rng([2, i]), n_questions=6) for i, s in enumerate(scenes)]
+    a = [generate_qa(s, np.random.default_rng([1, i]), n_questions=6, trajectories=s.extra.get("tracks"))
+         for i, s in enumerate(scenes)]
+    b = [generate_qa(s, np.random.default_rng([1, i]), n_questions=6, trajectories=s.extra.get("tracks"))
+         for i, s in enumerate(scenes)]
+    c = [generate_qa(s, np.random.default_rng([2, i]), n_questions=6, trajectories=s.extra.get("tracks"))
+         for i, s in enumerate(scenes)]
     assert a == b and a != c
 
 
 def test_rows_fit_the_shard_schema():
-    rows = generate_qa(random_scene(np.random.default_rng(3)), np.random.default_rng(0), n_questions=8)
+    scene = random_scene(np.random.default_rng(3))
+    rows = generate_qa(scene, np.random.default_rng(0), n_questions=8, trajectories=scene.extra.get("tracks"))
     assert rows and all(set(r) == {"level", "task", "question", "answer", "answer_norm", "choices", "answer_index"} for r in rows)
     arr = pa.array(rows, type=QA_TYPE)
     assert arr.to_pylist() == rows

@@ -35,7 +35,6 @@ from binsynth.acoustics.lookup import direction_index
 from binsynth.acoustics.room import ShoeboxRoom
 from binsynth.acoustics.tail import diffuse_tail
 from binsynth.constants import AIR_ENERGY_ATTENUATION_PER_M, SPEED_OF_SOUND_M_S
-from binsynth.dsp.fft import coarse_fft_len
 from binsynth.errors import ConfigError, GeometryError
 from binsynth.geometry import cart_to_sph, head_axes
 from binsynth.dsp.memory import keep_freed_memory
@@ -68,9 +67,6 @@ class BRIRRequest:
            position's reflections; a moving source's tail, see :mod:`binsynth.render.motion`).
     transition_s: the transition time to use instead of this position's own (a moving
            source's keyframes share one, so its early parts and its one tail join).
-    compact: size the early buffer's FFT to the next fast length (within 12.5 %) rather than
-           the next power of two: less work, the same response to float rounding (a moving
-           source's many keyframes use it; static BRIRs keep their bytes).
     """
 
     room: ShoeboxRoom | None
@@ -84,7 +80,6 @@ class BRIRRequest:
     air_absorption: bool = True
     early: bool = True
     transition_s: float | None = None
-    compact: bool = False
 
     def __post_init__(self):
         self.listener_m = np.asarray(self.listener_m, dtype=np.float64)
@@ -224,10 +219,7 @@ class BRIRSynthesizer:
             np.where(fixed, (order + 1) * dims.max(1) + np.linalg.norm(dims, axis=1), max_path),
         )
         spread = self._spread_samples()
-        need = self.pre + horizon / c * fs + spread
-        nfft_early = 1 << np.ceil(np.log2(need)).astype(np.int64)
-        for i in (i for i, r in enumerate(requests) if r.compact and np.isfinite(need[i])):
-            nfft_early[i] = coarse_fft_len(int(np.ceil(need[i])))
+        nfft_early = 1 << np.ceil(np.log2(self.pre + horizon / c * fs + spread)).astype(np.int64)
         reverberant = faded & np.array([r.tail for r in requests])
         rt60 = [r.room.rt60_s if r.room is not None else None for r in requests]
         n_taps = nfft_early - self.pre

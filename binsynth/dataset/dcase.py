@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,8 +35,10 @@ def _int_azimuth(azimuth_deg: float) -> int:
     return a - 360 if a >= 180 else a + 360 if a < -180 else a
 
 
-def metadata_lines(sources: list[dict], classes: dict[str, int]) -> list[tuple[int, int, int, int, int, int]]:
-    """(frame, class, source, azimuth, elevation, distance_cm) lines of one row's ``sources``."""
+def metadata_lines(sources: list[dict], classes: dict[str, int], fs_hz: int) -> list[tuple[int, int, int, int, int, int]]:
+    """(frame, class, source, azimuth, elevation, distance_cm) lines of one row's ``sources``
+    (onsets and offsets in seconds; a still source is listed in the frames holding its samples
+    at ``fs_hz``)."""
     counts: dict[str, int] = {}
     lines = []
     for src in sorted(sources, key=lambda s: (s["onset"], s["label"])):
@@ -45,7 +48,8 @@ def metadata_lines(sources: list[dict], classes: dict[str, int]) -> list[tuple[i
         if src.get("trajectory"):  # a moving source: where it was rendered at each frame's centre
             lines += [(int(round(f["t"] / FRAME_S - 0.5)), classes[label], index, *_direction(f)) for f in src["trajectory"]]
         else:
-            lines += [(frame, classes[label], index, *_direction(src)) for frame in frames_active(src["onset"], src["offset"])]
+            lines += [(frame, classes[label], index, *_direction(src))
+                      for frame in frames_active(src["onset"], src["offset"], fs_hz)]
     return sorted(lines)
 
 
@@ -93,15 +97,18 @@ def export_dcase(ds: Dataset, out: str | Path, progress: Callable[[int], None] |
     write_text_atomic(out / "classes.csv", "".join(f"{i},{name}\n" for name, i in classes.items()))
     n = 0
     for file in sorted(ds.manifest.shards):
-        table = pq.read_table(ds.root / file, columns=["id", "split", "audio_foa", "sources"])
+        table = pq.read_table(ds.root / file, columns=["id", "split", "audio_foa", "sources", "scene", "sample_rate"])
         for row in table.to_pylist():
+            scene = json.loads(row["scene"])
+            for src, spec in zip(row["sources"], scene["sources"]):  # times as drawn (float64), not float32
+                src["onset"], src["offset"] = spec["onset_s"], spec["offset_s"]
             for folder in ("foa_dev", "metadata_dev"):
                 (out / folder / row["split"]).mkdir(parents=True, exist_ok=True)
             audio, fs = decode(row["audio_foa"]["bytes"], f"{file} row {row['id']} audio_foa")
             with atomic_path(out / "foa_dev" / row["split"] / f"{row['id']}.wav") as tmp:
                 tmp.write_bytes(encode(audio, fs, "wav", 16))
             text = io.StringIO()
-            csv.writer(text, lineterminator="\n").writerows(metadata_lines(row["sources"], classes))
+            csv.writer(text, lineterminator="\n").writerows(metadata_lines(row["sources"], classes, row["sample_rate"]))
             write_text_atomic(out / "metadata_dev" / row["split"] / f"{row['id']}.csv", text.getvalue())
             n += 1
         if progress is not None:

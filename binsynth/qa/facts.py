@@ -263,10 +263,14 @@ class Facts:
     """Per-scene facts shared by the task generators."""
 
     def __init__(self, scene: SceneSpec, vocabulary=None, trajectories=None):
-        """``trajectories``: per source, its (t, az, el, dist) frames ([] when still); None when
-        nothing moves (:func:`binsynth.scene.paths.trajectory` gives them)."""
+        """``trajectories``: per source, its (t, az, el, dist) frames ([] when still); None: the
+        scene's own (:meth:`SceneSpec.trajectories`, from each source's path)."""
         self.scene = scene
+        if trajectories is None:
+            trajectories = scene.trajectories() if hasattr(scene, "trajectories") else None
         tracks = trajectories or [[] for _ in scene.sources]
+        if len(tracks) != len(scene.sources):
+            raise ValueError(f"{len(tracks)} trajectories for {len(scene.sources)} sources")
         self.srcs = [
             Src(i, display_label(s.label), float(s.azimuth_deg), float(s.elevation_deg), float(s.distance_m),
                 float(s.onset_s), float(s.offset_s), tuple(tuple(map(float, f)) for f in tracks[i]))

@@ -27,7 +27,7 @@ from binsynth.errors import ConfigError
 from binsynth.qa import motion as M, reasoning, tasks as T
 from binsynth.qa.answers import answer_matches, normalize_answer
 from binsynth.qa.facts import Facts
-from binsynth.qa.taxonomy import TASKS
+from binsynth.qa.taxonomy import MOTION_TASKS, TASKS
 from binsynth.qa.templates import TEMPLATES, fill
 
 if TYPE_CHECKING:  # qa reads a scene's fields; the scene sampler imports qa
@@ -89,11 +89,11 @@ class QAItem:
                 "choices": list(self.choices), "answer_index": self.answer_index}
 
 
-def _weights(tasks: Mapping[str, float] | None, form: str) -> dict[str, float]:
+def _weights(tasks: Mapping[str, float] | None, form: str, motion: bool = True) -> dict[str, float]:
     if form not in FORMS:
         raise ConfigError(f"qa form {form!r}: expected one of {', '.join(FORMS)}")
-    if tasks is None:
-        weights = {name: 1.0 for name in TASKS}
+    if tasks is None:  # every task; the motion tasks only about scenes where something moves
+        weights = {name: 1.0 for name in TASKS if motion or name not in MOTION_TASKS}
     else:
         unknown = sorted(set(tasks) - set(TASKS))
         if unknown:
@@ -135,8 +135,8 @@ def generate_items(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping
     """Questions about ``scene`` with their ``params`` (see :func:`generate_qa`)."""
     if int(n_questions) != n_questions or n_questions < 0:
         raise ConfigError(f"qa n_questions: {n_questions!r}; expected an integer ≥ 0")
-    weights = _weights(tasks, form)
     facts = Facts(scene, vocabulary, trajectories)
+    weights = _weights(tasks, form, facts.any_moving)
     remaining: dict[str, list[T.Instance]] = {}
     used: set[tuple] = set()
     questions: set[str] = set()
@@ -184,9 +184,11 @@ def generate_qa(scene: SceneSpec, rng: np.random.Generator, *, tasks: Mapping[st
     scene:       the resolved scene; only its metadata is read
     rng:         every random draw (task, answer, instance, phrasing, form, options)
     tasks:       weight per task name (see :data:`~binsynth.qa.taxonomy.TASKS`); None = all equally
+                 (the motion tasks only when a source moves)
     form:        "open", "mc4" or "mixed"
     vocabulary:  class labels that may serve as absent-class distractors (default: a built-in list)
-    trajectories: per source its (t, az, el, dist) frames, [] when still (None: nothing moves)
+    trajectories: per source its (t, az, el, dist) frames, [] when still (None: the scene's own,
+                 from each source's path)
     returns      dicts with keys level, task, question, answer, answer_norm (the canonical form
                  a reward compares), choices, answer_index (``QA_TYPE``)
     """

@@ -70,8 +70,8 @@ AzimuthDeg = real_param(-180.0, 180.0, "°")
 ElevationDeg = real_param(-90.0, 90.0, "°")
 DistanceM = real_param(MIN_DISTANCE_M, 50.0, "m")
 BackgroundSnrDb = real_param(-20.0, 80.0, "dB")
-AngularSpeedDegS = real_param(0.0, 360.0, "°/s")
-SpeedMS = real_param(0.0, 10.0, "m/s")
+AngularSpeedDegS = real_param(0.0, 360.0, "°/s", low_open=True)
+SpeedMS = real_param(0.0, 10.0, "m/s", low_open=True)
 QuestionCount = int_param(1, 50)
 
 
@@ -296,7 +296,7 @@ class MotionSection(Section):
     """
 
     moving_probability: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)] = 0.0
-    path: Literal["arc", "line"] | list[Literal["arc", "line"]] = "arc"
+    path: Annotated[list[Literal["arc", "line"]], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)] = ["arc"]
     angular_speed_deg_s: AngularSpeedDegS = {"choice": [10.0, 20.0, 40.0]}
     speed_m_s: SpeedMS = {"uniform": [0.3, 1.5]}
     max_speed_m_s: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=10)] = 1.5
@@ -305,16 +305,15 @@ class MotionSection(Section):
     @field_validator("path")
     @classmethod
     def _paths(cls, v):
-        if isinstance(v, list):
-            if not v:
-                raise ValueError("empty path list; give arc, line or [arc, line]")
-            if len(set(v)) != len(v):
-                raise ValueError(f"{v}: a path is named twice")
-        return v
+        if not v:
+            raise ValueError("empty path list; give arc, line or [arc, line]")
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v}: a path is named twice")
+        return [p for p in PATHS if p in v]  # one order, so the hash does not depend on it
 
     @property
     def paths(self) -> list[str]:
-        return [self.path] if isinstance(self.path, str) else list(self.path)
+        return list(self.path)
 
 
 class SourcesSection(Section):

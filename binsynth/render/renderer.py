@@ -141,6 +141,8 @@ class Scene:
     def requests(self) -> list[BRIRRequest]:
         """One request per source: its BRIR, or for a moving source its diffuse tail alone
         (at its middle keyframe; the transition time is set by :meth:`keyframe_requests`)."""
+        if len(self.sources) > 1024:  # the tail key is seed * 1024 + index
+            raise ConfigError(f"{len(self.sources)} sources in one scene: at most 1024")
         return [
             BRIRRequest(self.room, self.listener_m, s.position_m, self.yaw_deg, self.pitch_deg, seed=self.seed * 1024 + k,
                         early=s.keyframes is None)
@@ -151,7 +153,7 @@ class Scene:
         """The early parts (no tail) of moving source ``k`` at its keyframes."""
         s = self.sources[k]
         return [BRIRRequest(self.room, self.listener_m, p, self.yaw_deg, self.pitch_deg, seed=self.seed * 1024 + k,
-                            tail=False, compact=True) for p in s.keyframes.positions_m]
+                            tail=False) for p in s.keyframes.positions_m]
 
 
 def place_sources(scene: Scene, fs_hz: int) -> np.ndarray:
@@ -295,10 +297,12 @@ class Renderer:
         source ``k``, each on its 2-hop window around its keyframe, overlap-added; synthesised
         :data:`KEYFRAMES_PER_BATCH` at a time, so memory does not grow with the clip."""
         frames = scene.sources[k].keyframes
-        requests = scene.keyframe_requests(k)
+        hop, n = frames.hop, placed.shape[-1]
+        inside = np.flatnonzero(frames.centres - hop < n)  # windows past the clip's end hear nothing
+        requests = [scene.keyframe_requests(k)[i] for i in inside]
+        frames = Keyframes(frames.centres[inside], frames.positions_m[inside], hop)
         for r in requests:
             r.transition_s = transition
-        hop, n = frames.hop, placed.shape[-1]
         padded = torch.nn.functional.pad(placed, (3 * hop, 3 * hop))
         win = torch.as_tensor(window(hop), dtype=torch.float32, device=self.device)
         for first in range(0, len(requests), KEYFRAMES_PER_BATCH):

@@ -42,11 +42,12 @@ def keyframe_centres(start: int, stop: int, hop: int) -> np.ndarray:
     return np.arange(first, last + 1, dtype=np.int64) * hop + half
 
 
-def active_frames(onset_s: float, offset_s: float) -> range:
-    """Indices of the 100 ms frames that [onset_s, offset_s) overlaps."""
-    first = int(np.floor(onset_s / FRAME_S + 1e-9))
-    end = int(np.ceil(offset_s / FRAME_S - 1e-9))
-    return range(first, max(first, end))
+def active_frames(onset_s: float, offset_s: float, fs_hz: int) -> range:
+    """Indices of the 100 ms frames holding a sample of a source placed over [onset_s, offset_s)
+    (the renderer's samples: round(onset · fs) up to round(offset · fs))."""
+    hop = hop_samples(fs_hz)
+    start, stop = int(round(onset_s * fs_hz)), int(round(offset_s * fs_hz))
+    return range(start // hop, (stop - 1) // hop + 1 if stop > start else start // hop)
 
 
 def positions_at(source, listener, t_s) -> np.ndarray:
@@ -74,7 +75,7 @@ def head_directions(points_m: np.ndarray, listener) -> tuple[np.ndarray, np.ndar
 def frame_times(source, fs_hz: int) -> np.ndarray:
     """Clip times (seconds) of the keyframes of the frames ``source`` is active in."""
     hop = hop_samples(fs_hz)
-    frames = np.asarray(active_frames(source.onset_s, source.offset_s), dtype=np.int64)
+    frames = np.asarray(active_frames(source.onset_s, source.offset_s, fs_hz), dtype=np.int64)
     return (frames * hop + hop // 2) / fs_hz
 
 

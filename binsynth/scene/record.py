@@ -103,6 +103,15 @@ class SceneSpec:
     def from_json(cls, text: str) -> "SceneSpec":
         return cls.from_dict(json.loads(text))
 
+    def trajectories(self) -> list[list[list[float]]] | None:
+        """Per source its ``[t, azimuth, elevation, distance]`` frames on the 100 ms grid ([] for
+        a still source; :func:`binsynth.scene.paths.trajectory`), or None when nothing moves."""
+        if not any(s.motion is not None for s in self.sources):
+            return None
+        from binsynth.scene.paths import trajectory
+
+        return [trajectory(s, self.listener, self.sample_rate_hz) for s in self.sources]
+
     def shoebox(self):
         """The :class:`~binsynth.acoustics.room.ShoeboxRoom`, or None in free field."""
         from binsynth.acoustics.room import ShoeboxRoom

@@ -28,7 +28,7 @@ import numpy as np
 
 from binsynth.acoustics.brir import MIN_DISTANCE_M
 from binsynth.geometry import head_to_room, sph_to_cart, wrap_azimuth_deg
-from binsynth.scene.paths import positions_at, trajectory
+from binsynth.scene.paths import positions_at
 from binsynth.scene.record import ListenerSpec, RoomSpec, SceneSpec, SourceSpec
 
 MAX_TRIES = 200
@@ -114,9 +114,7 @@ def sample_scene(recipe, split: str, index: int, corpora: list | None = None) ->
         from binsynth.qa import generate_qa
 
         n_q = int(draw(recipe.qa.questions_per_scene, rng))
-        tracks = [trajectory(s, scene.listener, fs) for s in sources] if any(s.moving for s in sources) else None
-        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form,
-                                        trajectories=tracks)
+        scene.extra["qa"] = generate_qa(scene, rng, tasks=dict(recipe.qa.tasks), n_questions=n_q, form=recipe.qa.form)
     return scene
 
 
@@ -245,14 +243,27 @@ def _motion(cfg, placement, rng, dims, listener: ListenerSpec, src: SourceSpec) 
 
 
 def _path_fits(src: SourceSpec, placement, dims, listener: ListenerSpec, min_distance_m: float) -> bool:
+    """Whether the whole path (not just sampled points of it) keeps the margin inside the room
+    and its distance to the head: a line's closest approach is exact, and an arc, checked every
+    :data:`PATH_CHECK_S`, is held the most its chord can bulge further from the walls."""
     span = src.offset_s - src.onset_s
-    t = src.onset_s + np.linspace(0.0, span, max(2, int(np.ceil(span / PATH_CHECK_S)) + 1))
-    points = positions_at(src, listener, t)
-    closest = min(min_distance_m, src.distance_m)
-    if np.min(np.linalg.norm(points - np.asarray(listener.position_m), axis=1)) < closest - 1e-9:
-        return False
-    if dims is not None and placement.inside_room:
-        m = placement.margin_m
+    head = np.asarray(listener.position_m)
+    margin = placement.margin_m if placement.inside_room else 0.0
+    if src.motion["path"] == "line":
+        a, b = np.asarray(src.position_m, dtype=float), np.asarray(src.motion["end_m"], dtype=float)
+        d = b - a
+        u = float(np.clip((head - a) @ d / max(d @ d, 1e-300), 0.0, 1.0))
+        if np.linalg.norm(a + u * d - head) < min(min_distance_m, src.distance_m) - 1e-9:
+            return False
+        points, bulge = np.stack([a, b]), 0.0  # a box holds a segment when it holds its ends
+    else:  # an arc keeps its distance; sampled, with the chord's sagitta added to the margin
+        steps = max(2, int(np.ceil(span / PATH_CHECK_S)) + 1)
+        points = positions_at(src, listener, src.onset_s + np.linspace(0.0, span, steps))
+        radius = src.distance_m * np.cos(np.radians(src.elevation_deg))
+        turn = np.radians(abs(src.motion["angular_speed_deg_s"]) * span / (steps - 1))
+        bulge = radius * (1.0 - np.cos(turn / 2))
+    if dims is not None:
+        m = margin + bulge
         if np.any(points < m) or np.any(points > np.asarray(dims) - m):
             return False
     return True
