@@ -299,7 +299,8 @@ class Renderer:
         frames = scene.sources[k].keyframes
         hop, n = frames.hop, placed.shape[-1]
         inside = np.flatnonzero(frames.centres - hop < n)  # windows past the clip's end hear nothing
-        requests = [scene.keyframe_requests(k)[i] for i in inside]
+        every = scene.keyframe_requests(k)
+        requests = [every[i] for i in inside]
         frames = Keyframes(frames.centres[inside], frames.positions_m[inside], hop)
         for r in requests:
             r.transition_s = transition
