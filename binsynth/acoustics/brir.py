@@ -267,13 +267,12 @@ class BRIRSynthesizer:
         infos = [self._info(r, p, geo.stats(i)) for i, (r, p) in enumerate(zip(requests, plans))]
         tail_db = geo.tail_db
         for nfft_early, idx in _group(plans, "nfft_early").items():
+            idx = [i for i in idx if requests[i].early]  # a tail-only request (a moving source's) has none
+            if not idx:
+                continue
             early = self._early(geo, idx, nfft_early)
             # n_taps >= the early buffer for every request (see _plan), so it fits whole
-            keep = [j for j, i in enumerate(idx) if requests[i].early]
-            if len(keep) == len(idx):
-                batch[torch.as_tensor(idx, device=self.device), :, : early.shape[-1]] = early
-            elif keep:
-                batch[torch.as_tensor([idx[j] for j in keep], device=self.device), :, : early.shape[-1]] = early[keep]
+            batch[torch.as_tensor(idx, device=self.device), :, : early.shape[-1]] = early
         idx = [i for i, p in enumerate(plans) if p["reverberant"]]
         if idx:
             reqs = [requests[i] for i in idx]

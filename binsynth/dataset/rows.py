@@ -28,7 +28,7 @@ from binsynth.acoustics.tail import _diffuse_curves
 from binsynth.io.codecs import CODECS, encode
 from binsynth.dsp.noise import gaussian, stream_key
 from binsynth.render.renderer import Renderer, Scene, Source
-from binsynth.scene.paths import positions_at, trajectory
+from binsynth.scene.paths import positions_at
 from binsynth.scene.sampling import draw
 from binsynth.scene.record import SceneSpec
 
@@ -205,10 +205,10 @@ def finish_rows(scenes: list[SceneSpec], rendered: Rendered, recipe, hrtf, recip
         mix, sc.extra["output_gain_db"] = _finish(mix, mix, sc.background, rendered.noises.get(i))
         row = _row(sc, mix, rendered.infos.get(i, []), hrtf, recipe_hash, codec, bits, flac_level)
         if recipe.sources.motion is not None:
-            for spec, src in zip(sc.sources, row["sources"]):
+            tracks = sc.trajectories() or [[] for _ in sc.sources]
+            for spec, src, track in zip(sc.sources, row["sources"], tracks):
                 src["moving"] = spec.moving
-                src["trajectory"] = [dict(zip(("t", "azimuth", "elevation", "distance"), f))
-                                     for f in trajectory(spec, sc.listener, sc.sample_rate_hz)]
+                src["trajectory"] = [dict(zip(("t", "azimuth", "elevation", "distance"), f)) for f in track]
         if rendered.foa_mixes is not None:
             foa = rendered.foa_mixes.get(i, np.zeros((4, n), np.float32)).astype(np.float32)
             foa, sc.extra["output_gain_db_foa"] = _finish(foa, foa[0], sc.background, rendered.foa_noises.get(i))

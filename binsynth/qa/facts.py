@@ -31,7 +31,7 @@ Definitions (they also go into the dataset card through :func:`binsynth.qa.descr
 - **Time**: onset order needs onsets ``ONSET_MARGIN_S`` (0.1 s) apart; two sources overlap
   when min(offsets) - max(onsets) ≥ 0.1 s, do not when it is ≤ -0.1 s, else not asked.
 - **Motion** (scenes with moving sources), from each source's trajectory — the positions
-  rendered at the 100 ms frames, given to :class:`Facts` by the scene sampler: a source
+  rendered at the 100 ms frames (:meth:`SceneSpec.trajectories`, or given to :class:`Facts`): a source
   *clearly moves* when its direction turns at least ``MOTION_MIN_TURN_DEG`` (great circle,
   from its first frame) or its distance changes by at least ``MOTION_MIN_RANGE`` of its
   start; a still source has no trajectory. Left-to-right / right-to-left: the lateral angle

@@ -269,8 +269,9 @@ class Renderer:
                     hs.append(h)
                 ys = [y[..., :n] for y in convolve_many(dry, hs, n_fft, block)]
                 for b, j in enumerate(part):
-                    for k, transition in moving.get(j, ()):
-                        self._add_keyframes([y[b] for y in ys], dry[b, k, :n], scenes[j], k, transition, synths)
+                    for k, requests in moving.get(j, ()):
+                        self._add_keyframes([y[b] for y in ys], dry[b, k, :n], scenes[j].sources[k].keyframes,
+                                            requests, synths)
                 for r, y in enumerate(ys):
                     y = y.cpu().numpy()
                     for b, j in enumerate(part):
@@ -279,31 +280,30 @@ class Renderer:
 
     def _plan_keyframes(self, scenes: list[Scene], reqs: list[BRIRRequest], slots: np.ndarray) -> dict:
         """Give every moving source one transition time — the latest of its keyframes', so each
-        first-order reflection stays geometric — and set it on its tail request. Returns
-        scene -> [(source, transition time or None)]."""
+        first-order reflection stays geometric — set on its tail request and its keyframes'
+        requests. Returns scene -> [(source, its keyframe requests)]."""
         moving = {}
         for j, sc in enumerate(scenes):
             for k, s in enumerate(sc.sources):
                 if s.keyframes is not None:
-                    t = self.synth.transition_times(sc.keyframe_requests(k))
+                    requests = sc.keyframe_requests(k)
+                    t = self.synth.transition_times(requests)
                     shared = None if np.isnan(t).all() else float(np.nanmax(t))
-                    reqs[slots[j, k]].transition_s = shared
-                    moving.setdefault(j, []).append((k, shared))
+                    for r in [reqs[slots[j, k]], *requests]:
+                        r.transition_s = shared
+                    moving.setdefault(j, []).append((k, requests))
         return moving
 
-    def _add_keyframes(self, mixes: list[torch.Tensor], placed: torch.Tensor, scene: Scene, k: int,
-                       transition: float | None, synths: list) -> None:
-        """Add Σ_i (w_i · placed) ⊛ e_i to each receiver's mix (C, n): the early parts of moving
-        source ``k``, each on its 2-hop window around its keyframe, overlap-added; synthesised
-        :data:`KEYFRAMES_PER_BATCH` at a time, so memory does not grow with the clip."""
-        frames = scene.sources[k].keyframes
+    def _add_keyframes(self, mixes: list[torch.Tensor], placed: torch.Tensor, frames: Keyframes,
+                       requests: list[BRIRRequest], synths: list) -> None:
+        """Add Σ_i (w_i · placed) ⊛ e_i to each receiver's mix (C, n): the early parts of a moving
+        source (``requests``, one per keyframe), each on its 2-hop window around its keyframe,
+        overlap-added; synthesised :data:`KEYFRAMES_PER_BATCH` at a time, so memory does not
+        grow with the clip."""
         hop, n = frames.hop, placed.shape[-1]
         inside = np.flatnonzero(frames.centres - hop < n)  # windows past the clip's end hear nothing
-        every = scene.keyframe_requests(k)
-        requests = [every[i] for i in inside]
+        requests = [requests[i] for i in inside]
         frames = Keyframes(frames.centres[inside], frames.positions_m[inside], hop)
-        for r in requests:
-            r.transition_s = transition
         padded = torch.nn.functional.pad(placed, (3 * hop, 3 * hop))
         win = torch.as_tensor(window(hop), dtype=torch.float32, device=self.device)
         for first in range(0, len(requests), KEYFRAMES_PER_BATCH):
